@@ -1,0 +1,88 @@
+"""The operators' view: users come from Django; projects, stems, jobs and exports here."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from domain.models import Export, Job, Project, Stem
+from domain.services import project_delete
+from model.services import job_retry
+
+
+class StemInline(admin.TabularInline):
+    model = Stem
+    fields = ["kind", "file_key", "preview_key", "duration_s", "created_at"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+
+class JobInline(admin.TabularInline):
+    model = Job
+    fields = ["kind", "state", "progress", "stage", "attempts", "user_error", "engine", "started_at", "finished_at"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+
+@admin.register(Project)
+class ProjectAdmin(admin.ModelAdmin):
+    list_display = ["name", "owner", "status", "duration_s", "engine", "model_name", "created_at"]
+    list_filter = ["status", "engine", "created_at"]
+    search_fields = ["name", "original_filename", "owner__username", "sha256"]
+    readonly_fields = [f.name for f in Project._meta.fields]
+    inlines = [StemInline, JobInline]
+    actions = ["delete_with_files"]
+
+    def get_actions(self, request: HttpRequest):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)  # the plain delete would leave the files behind
+        return actions
+
+    def delete_model(self, request: HttpRequest, obj: Project) -> None:
+        project_delete(project=obj)
+
+    @admin.action(description="Delete selected projects and their files")
+    def delete_with_files(self, request: HttpRequest, queryset: QuerySet[Project]) -> None:
+        count = 0
+        for project in queryset:
+            project_delete(project=project)
+            count += 1
+        self.message_user(request, f"Deleted {count} project(s) and their files.", messages.SUCCESS)
+
+
+@admin.register(Stem)
+class StemAdmin(admin.ModelAdmin):
+    list_display = ["project", "kind", "duration_s", "created_at"]
+    list_filter = ["kind"]
+    search_fields = ["project__name"]
+    exclude = ["peaks"]
+    readonly_fields = ["project", "kind", "file_key", "preview_key", "peaks_per_second", "duration_s", "created_at"]
+
+
+@admin.register(Job)
+class JobAdmin(admin.ModelAdmin):
+    list_display = ["id", "kind", "project", "state", "progress", "stage", "attempts", "engine", "created_at"]
+    list_filter = ["state", "kind", "engine"]
+    search_fields = ["project__name", "id"]
+    readonly_fields = [f.name for f in Job._meta.fields]
+    actions = ["retry"]
+
+    @admin.action(description="Retry selected failed jobs")
+    def retry(self, request: HttpRequest, queryset: QuerySet[Job]) -> None:
+        retried = 0
+        for job in queryset.filter(state=Job.State.FAILED):
+            job_retry(job=job)
+            retried += 1
+        skipped = queryset.count() - retried
+        self.message_user(request, f"Queued {retried} job(s) again; skipped {skipped} not failed.", messages.INFO)
+
+
+@admin.register(Export)
+class ExportAdmin(admin.ModelAdmin):
+    list_display = ["id", "project", "format", "job", "created_at"]
+    list_filter = ["format"]
+    readonly_fields = ["project", "job", "format", "settings", "file_key", "created_at"]

@@ -1,0 +1,45 @@
+"""Upload size limits enforced while the body streams in, not after it was all read."""
+
+from __future__ import annotations
+
+from django.core.files.uploadhandler import TemporaryFileUploadHandler
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+
+from domain.exceptions import ErrorCode, FileTooLarge
+
+#: Room for the multipart envelope and the small form fields around the file.
+MULTIPART_OVERHEAD = 64 * 1024
+
+
+def too_large(max_bytes: int) -> FileTooLarge:
+    return FileTooLarge(
+        _("The file is larger than %(mb)d MB.") % {"mb": max_bytes // 1_000_000},
+        code=ErrorCode.FILE_TOO_LARGE,
+        extra={"max_bytes": max_bytes},
+    )
+
+
+class LimitedUploadHandler(TemporaryFileUploadHandler):
+    """Streams the file to disk and stops as soon as it passes ``max_bytes``."""
+
+    def __init__(self, request: HttpRequest, *, max_bytes: int) -> None:
+        super().__init__(request)
+        self.max_bytes = max_bytes
+        self.received = 0
+
+    def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes | None:
+        self.received += len(raw_data)
+        if self.received > self.max_bytes:
+            if self.file is not None:
+                self.file.close()  # a temporary file: closing deletes it
+            raise too_large(self.max_bytes)
+        return super().receive_data_chunk(raw_data, start)
+
+
+def upload_limit_install(request: HttpRequest, *, max_bytes: int) -> None:
+    """Refuse a declared body over the limit at once, and cap an undeclared one while it streams."""
+    declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    if declared > max_bytes + MULTIPART_OVERHEAD:
+        raise too_large(max_bytes)
+    request.upload_handlers = [LimitedUploadHandler(request, max_bytes=max_bytes)]

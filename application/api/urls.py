@@ -1,0 +1,20 @@
+from django.urls import path
+from rest_framework.authtoken.views import ObtainAuthToken
+
+from application.api import views
+
+app_name = "api"
+
+urlpatterns = [
+    path("auth/token/", ObtainAuthToken.as_view(), name="auth-token"),
+    path("projects/", views.ProjectsApi.as_view(), name="projects"),
+    path("projects/<uuid:project_id>/", views.ProjectDetailApi.as_view(), name="project-detail"),
+    path("projects/<uuid:project_id>/stems/<str:kind>/", views.StemDownloadApi.as_view(), name="stem-download"),
+    path(
+        "projects/<uuid:project_id>/stems/<str:kind>/preview/", views.StemPreviewApi.as_view(), name="stem-preview"
+    ),
+    path("projects/<uuid:project_id>/stems/<str:kind>/peaks/", views.StemPeaksApi.as_view(), name="stem-peaks"),
+    path("projects/<uuid:project_id>/exports/", views.ExportCreateApi.as_view(), name="export-create"),
+    path("exports/<uuid:export_id>/", views.ExportDetailApi.as_view(), name="export-detail"),
+    path("exports/<uuid:export_id>/download/", views.ExportDownloadApi.as_view(), name="export-download"),
+]

@@ -1,0 +1,144 @@
+"""REST API v1: one APIView per operation; a view validates, authorises, calls one service."""
+
+from __future__ import annotations
+
+from django.utils.text import slugify
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.pagination import LimitOffsetPagination
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from application.api.downloads import stored_file_response
+from application.api.serializers import (
+    ExportOutputSerializer,
+    ProjectListOutputSerializer,
+    ProjectOutputSerializer,
+)
+from application.api.uploads import upload_limit_install
+from business.selectors import plan_limits_for_user
+from domain.models import Export, StemKind
+from domain.selectors import export_get_for_user, project_get_for_user, project_list_for_user, stem_get_for_user
+from domain.services import project_delete
+from model.services import export_start, project_upload
+
+
+class ProjectsApi(APIView):
+    """``GET`` lists the user's projects; ``POST`` uploads a song and queues its separation."""
+
+    parser_classes = [MultiPartParser, FormParser]
+
+    class InputSerializer(serializers.Serializer):
+        file = serializers.FileField(allow_empty_file=True)
+        name = serializers.CharField(max_length=200, required=False, allow_blank=True)
+
+    @extend_schema(responses=ProjectListOutputSerializer(many=True), operation_id="projects_list")
+    def get(self, request: Request) -> Response:
+        paginator = LimitOffsetPagination()
+        page = paginator.paginate_queryset(project_list_for_user(user=request.user), request, view=self)
+        return paginator.get_paginated_response(ProjectListOutputSerializer(page, many=True).data)
+
+    @extend_schema(request=InputSerializer, responses={202: ProjectOutputSerializer}, operation_id="projects_create")
+    def post(self, request: Request) -> Response:
+        upload_limit_install(request._request, max_bytes=plan_limits_for_user(user=request.user).max_upload_bytes)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        project = project_upload(
+            owner=request.user, upload=data.validated_data["file"], name=data.validated_data.get("name", "")
+        )
+        project = project_get_for_user(user=request.user, project_id=project.id)
+        return Response(ProjectOutputSerializer(project).data, status=status.HTTP_202_ACCEPTED)
+
+
+class ProjectDetailApi(APIView):
+    @extend_schema(responses=ProjectOutputSerializer, operation_id="projects_retrieve")
+    def get(self, request: Request, project_id: str) -> Response:
+        project = project_get_for_user(user=request.user, project_id=project_id)
+        return Response(ProjectOutputSerializer(project).data)
+
+    @extend_schema(responses={204: None}, operation_id="projects_destroy")
+    def delete(self, request: Request, project_id: str) -> Response:
+        project = project_get_for_user(user=request.user, project_id=project_id)
+        project_delete(project=project)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+def _stem_filename(stem, ext: str) -> str:
+    return f"{slugify(stem.project.name) or 'song'}-{stem.kind}.{ext}"
+
+
+class StemDownloadApi(APIView):
+    @extend_schema(responses={(200, "audio/flac"): bytes}, operation_id="stems_download")
+    def get(self, request: Request, project_id: str, kind: str):
+        stem = stem_get_for_user(user=request.user, project_id=project_id, kind=kind)
+        return stored_file_response(key=stem.file_key, filename=_stem_filename(stem, "flac"), as_attachment=True)
+
+
+class StemPreviewApi(APIView):
+    @extend_schema(responses={(200, "audio/mpeg"): bytes}, operation_id="stems_preview")
+    def get(self, request: Request, project_id: str, kind: str):
+        stem = stem_get_for_user(user=request.user, project_id=project_id, kind=kind)
+        ext = stem.preview_key.rsplit(".", 1)[-1]
+        return stored_file_response(key=stem.preview_key, filename=_stem_filename(stem, ext), as_attachment=False)
+
+
+class StemPeaksApi(APIView):
+    class OutputSerializer(serializers.Serializer):
+        kind = serializers.ChoiceField(choices=StemKind.choices)
+        peaks_per_second = serializers.IntegerField()
+        duration_s = serializers.FloatField()
+        peaks = serializers.ListField(child=serializers.ListField(child=serializers.FloatField()))
+
+    @extend_schema(responses=OutputSerializer, operation_id="stems_peaks")
+    def get(self, request: Request, project_id: str, kind: str) -> Response:
+        stem = stem_get_for_user(user=request.user, project_id=project_id, kind=kind)
+        return Response(self.OutputSerializer(stem).data)
+
+
+class ExportCreateApi(APIView):
+    parser_classes = [JSONParser]
+
+    class StemMixSerializer(serializers.Serializer):
+        gain_db = serializers.FloatField(min_value=-120, max_value=24, default=0.0)
+        mute = serializers.BooleanField(default=False)
+        solo = serializers.BooleanField(default=False)
+        pan = serializers.FloatField(min_value=-1, max_value=1, default=0.0)
+
+    class InputSerializer(serializers.Serializer):
+        format = serializers.ChoiceField(choices=Export.Format.choices)
+        master_gain_db = serializers.FloatField(min_value=-120, max_value=24, default=0.0)
+        stems = serializers.DictField(child=serializers.DictField(), required=False, default=dict)
+
+        def validate_stems(self, value: dict) -> dict:
+            cleaned = {}
+            for kind, mix in value.items():
+                inner = ExportCreateApi.StemMixSerializer(data=mix)
+                inner.is_valid(raise_exception=True)
+                cleaned[kind] = inner.validated_data
+            return cleaned
+
+    @extend_schema(request=InputSerializer, responses={202: ExportOutputSerializer}, operation_id="exports_create")
+    def post(self, request: Request, project_id: str) -> Response:
+        project = project_get_for_user(user=request.user, project_id=project_id)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        mix = {"master_gain_db": data.validated_data["master_gain_db"], "stems": data.validated_data["stems"]}
+        export = export_start(project=project, fmt=data.validated_data["format"], mix=mix)
+        return Response(ExportOutputSerializer(export).data, status=status.HTTP_202_ACCEPTED)
+
+
+class ExportDetailApi(APIView):
+    @extend_schema(responses=ExportOutputSerializer, operation_id="exports_retrieve")
+    def get(self, request: Request, export_id: str) -> Response:
+        export = export_get_for_user(user=request.user, export_id=export_id)
+        return Response(ExportOutputSerializer(export).data)
+
+
+class ExportDownloadApi(APIView):
+    @extend_schema(responses={(200, "application/octet-stream"): bytes}, operation_id="exports_download")
+    def get(self, request: Request, export_id: str):
+        export = export_get_for_user(user=request.user, export_id=export_id)
+        filename = f"{slugify(export.project.name) or 'song'}-mix.{export.format}"
+        return stored_file_response(key=export.file_key, filename=filename, as_attachment=True)

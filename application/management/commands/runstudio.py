@@ -1,0 +1,40 @@
+"""``manage.py runstudio``: the whole product in one process, for the embedded default.
+
+Starts the background worker (threads consuming the broker's queues) and the daphne
+web server (HTTP and WebSockets) side by side, so that the in-memory channel layer
+carries the worker's progress events to the browser. Messages a stopped worker had
+taken are put back first, so jobs left unfinished by a restart resume.
+"""
+
+from __future__ import annotations
+
+import dramatiq
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandParser
+
+
+class Command(BaseCommand):
+    help = "Run the web server and the background worker together (the embedded default)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--threads", type=int, default=settings.ISOMIX_WORKER_THREADS)
+
+    def handle(self, *args, host: str, port: int, threads: int, **options) -> None:
+        from daphne.cli import CommandLineInterface
+
+        from isomix.sqlite_broker import SQLiteBroker
+
+        broker = dramatiq.get_broker()
+        if isinstance(broker, SQLiteBroker):
+            resumed = broker.recover()
+            if resumed:
+                self.stdout.write(f"Resuming {resumed} unfinished job(s).")
+        worker = dramatiq.Worker(broker, worker_threads=threads, worker_timeout=500)
+        worker.start()
+        self.stdout.write(f"IsoMix Studio on http://{host}:{port}/ (worker: {threads} thread(s))")
+        try:
+            CommandLineInterface().run(["-b", host, "-p", str(port), "--proxy-headers", "isomix.asgi:application"])
+        finally:
+            worker.stop(timeout=5_000)

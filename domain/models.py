@@ -1,0 +1,146 @@
+"""The nouns of IsoMix: projects, their stems, the background jobs, and exports."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class StemKind(models.TextChoices):
+    VOCALS = "vocals", _("Vocals")
+    DRUMS = "drums", _("Drums")
+    BASS = "bass", _("Bass")
+    OTHER = "other", _("Other")
+    GUITAR = "guitar", _("Guitar")
+    PIANO = "piano", _("Piano")
+
+
+STEM_ORDER = [k.value for k in StemKind]
+
+
+class Project(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        PROCESSING = "processing", _("Processing")
+        READY = "ready", _("Ready")
+        FAILED = "failed", _("Failed")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="projects")
+    name = models.CharField(max_length=200)
+    original_key = models.CharField(max_length=255)
+    original_filename = models.CharField(max_length=255, blank=True)
+    sha256 = models.CharField(max_length=64, db_index=True)
+    format = models.CharField(max_length=16)
+    duration_s = models.FloatField()
+    sample_rate = models.PositiveIntegerField()
+    channels = models.PositiveSmallIntegerField()
+    size_bytes = models.PositiveBigIntegerField()
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True)
+    engine = models.CharField(max_length=32, blank=True)
+    model_name = models.CharField(max_length=64, blank=True)
+    error = models.TextField(blank=True, help_text=_("Shown to the user when the project failed."))
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["owner", "-created_at"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Stem(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="stems")
+    kind = models.CharField(max_length=16, choices=StemKind.choices)
+    file_key = models.CharField(max_length=255)
+    preview_key = models.CharField(max_length=255)
+    peaks = models.JSONField(default=list, help_text=_("[[min, max], ...] of the mono signal."))
+    peaks_per_second = models.PositiveIntegerField(default=100)
+    duration_s = models.FloatField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["project", "kind"], name="stem_unique_kind")]
+
+    def __str__(self) -> str:
+        return f"{self.project} · {self.kind}"
+
+    @property
+    def order(self) -> int:
+        return STEM_ORDER.index(self.kind)
+
+
+class Job(models.Model):
+    class Kind(models.TextChoices):
+        SEPARATE = "separate", _("Separate stems")
+        EXPORT = "export", _("Export mix")
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    FINISHED = (State.DONE, State.FAILED, State.CANCELLED)
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="jobs")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.QUEUED, db_index=True)
+    progress = models.PositiveSmallIntegerField(default=0)
+    stage = models.CharField(max_length=32, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    error = models.TextField(blank=True, help_text=_("Technical detail, for operators."))
+    user_error = models.TextField(blank=True, help_text=_("Shown to the user."))
+    engine = models.CharField(max_length=32, blank=True)
+    model_name = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} · {self.state}"
+
+    @property
+    def duration_s(self) -> float | None:
+        if self.started_at is None:
+            return None
+        if self.finished_at is None:
+            return None
+        return (self.finished_at - self.started_at).total_seconds()
+
+    @property
+    def is_finished(self) -> bool:
+        return self.state in self.FINISHED
+
+
+class Export(models.Model):
+    class Format(models.TextChoices):
+        MP3 = "mp3", "MP3"
+        WAV = "wav", "WAV"
+        FLAC = "flac", "FLAC"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="exports")
+    job = models.OneToOneField(Job, on_delete=models.CASCADE, related_name="export")
+    format = models.CharField(max_length=8, choices=Format.choices)
+    settings = models.JSONField(help_text=_("Mixer settings: master_gain_db and per stem gain_db, mute, solo, pan."))
+    file_key = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.project} · {self.format}"

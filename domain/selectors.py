@@ -1,0 +1,59 @@
+"""Reads, always scoped to the user asking: what they may not see does not exist."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import Prefetch, QuerySet
+from django.http import Http404
+
+from domain.models import Export, Job, Project, Stem
+
+
+def project_list_for_user(*, user: AbstractBaseUser) -> QuerySet[Project]:
+    return Project.objects.filter(owner=user).order_by("-created_at")
+
+
+def project_get_for_user(*, user: AbstractBaseUser, project_id: UUID | str) -> Project:
+    """The user's project with its stems and jobs, or 404."""
+    project = (
+        Project.objects.filter(owner=user, id=project_id)
+        .prefetch_related(
+            Prefetch("stems", queryset=Stem.objects.order_by("kind")),
+            Prefetch("jobs", queryset=Job.objects.order_by("created_at")),
+        )
+        .first()
+    )
+    if project is None:
+        raise Http404("No such project.")
+    return project
+
+
+def stem_get_for_user(*, user: AbstractBaseUser, project_id: UUID | str, kind: str) -> Stem:
+    stem = Stem.objects.filter(project__owner=user, project_id=project_id, kind=kind).first()
+    if stem is None:
+        raise Http404("No such stem.")
+    return stem
+
+
+def export_get_for_user(*, user: AbstractBaseUser, export_id: UUID | str) -> Export:
+    export = Export.objects.select_related("job", "project").filter(project__owner=user, id=export_id).first()
+    if export is None:
+        raise Http404("No such export.")
+    return export
+
+
+def stems_ordered(project: Project) -> list[Stem]:
+    return sorted(project.stems.all(), key=lambda s: s.order)
+
+
+def project_with_stems_by_sha(*, sha256: str, engine: str, exclude_id: UUID) -> Project | None:
+    """A ready project holding the same audio separated by ``engine``, if any."""
+    return (
+        Project.objects.filter(sha256=sha256, engine=engine, status=Project.Status.READY)
+        .exclude(id=exclude_id)
+        .prefetch_related("stems")
+        .order_by("created_at")
+        .first()
+    )

@@ -1,0 +1,342 @@
+"""Writes to the domain: projects, stems, jobs and exports, and their files.
+
+Files are written whole to the storage before a row records them, and deleting a row
+deletes its files once the deletion commits.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+from uuid import uuid4
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.files import File
+from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from domain import storage_keys
+from domain.audio import AudioInfo, audio_probe
+from domain.events import job_progress_publish
+from domain.exceptions import ErrorCode, FileTooLarge, IsoMixError, JobNotRetryable
+from domain.models import Export, Job, Project, Stem
+
+_CHUNK = 1 << 20
+
+
+# ---------------------------------------------------------------- files
+
+
+def storage_put(*, key: str, content: IO[bytes] | Path) -> str:
+    """Write ``content`` whole under ``key``, replacing what was there (re-runs are idempotent)."""
+    if default_storage.exists(key):
+        default_storage.delete(key)
+    if isinstance(content, Path):
+        with content.open("rb") as fh:
+            saved = default_storage.save(key, File(fh))
+    else:
+        saved = default_storage.save(key, File(content))
+    if saved != key:  # the storage renamed it: someone else wrote the key meanwhile
+        default_storage.delete(saved)
+        raise IsoMixError(_("The file could not be stored."), code=ErrorCode.STORAGE_ERROR)
+    return key
+
+
+def storage_delete_on_commit(keys: list[str]) -> None:
+    transaction.on_commit(lambda: storage_delete_now(keys))
+
+
+@contextmanager
+def storage_local_copy(key: str) -> Iterator[Path]:
+    """A local path to the stored file ``key`` (the file itself on local disk)."""
+    try:
+        yield Path(default_storage.path(key))
+        return
+    except NotImplementedError:
+        pass
+    suffix = Path(key).suffix
+    with tempfile.NamedTemporaryFile(suffix=suffix) as tmp:
+        with default_storage.open(key, "rb") as src:
+            shutil.copyfileobj(src, tmp, _CHUNK)
+        tmp.flush()
+        yield Path(tmp.name)
+
+
+# ---------------------------------------------------------------- uploads
+
+
+@dataclass(frozen=True)
+class InspectedUpload:
+    path: Path
+    info: AudioInfo
+    sha256: str
+    size_bytes: int
+
+
+@contextmanager
+def upload_inspect(*, upload: UploadedFile, max_bytes: int, max_duration_s: float) -> Iterator[InspectedUpload]:
+    """Validate an upload by its content and yield it as a local file with its facts.
+
+    Raises ``FileTooLarge``, ``InvalidAudio`` or ``AudioTooLong``; nothing is stored.
+    """
+    if upload.size is not None and upload.size > max_bytes:
+        raise FileTooLarge(
+            _("The file is larger than %(mb)d MB.") % {"mb": max_bytes // 1_000_000},
+            code=ErrorCode.FILE_TOO_LARGE,
+            extra={"max_bytes": max_bytes},
+        )
+    with tempfile.TemporaryDirectory(prefix="isomix-upload-") as tmpdir:
+        path = Path(tmpdir) / "upload.bin"
+        digest = hashlib.sha256()
+        size = 0
+        with path.open("wb") as out:
+            for chunk in upload.chunks(_CHUNK):
+                digest.update(chunk)
+                size += len(chunk)
+                out.write(chunk)
+        info = audio_probe(path=path, max_duration_s=max_duration_s)
+        yield InspectedUpload(path=path, info=info, sha256=digest.hexdigest(), size_bytes=size)
+
+
+def _display_name(*, name: str, filename: str) -> str:
+    name = (name or "").strip()
+    if not name:
+        # Only the last part of a client-supplied name, and never used as a storage key.
+        stem = Path(filename.replace("\\", "/")).name
+        name = stem.rsplit(".", 1)[0] if "." in stem else stem
+    cleaned = "".join(ch for ch in name if ch.isprintable()).strip()
+    return (cleaned or _("Untitled song"))[:200]
+
+
+def project_create(
+    *, owner: AbstractBaseUser, inspected: InspectedUpload, original_filename: str, name: str = ""
+) -> Project:
+    """Store the original under a generated key and record the project.
+
+    The caller runs this in a transaction and deletes ``project.original_key`` if that
+    transaction fails (see ``model.services.project_upload``); a failure here cleans up itself.
+    """
+    project_id = uuid4()
+    key = storage_keys.original_key(project_id=project_id, ext=inspected.info.extension)
+    project = Project(
+        id=project_id,
+        owner=owner,
+        name=_display_name(name=name, filename=original_filename),
+        original_key=key,
+        original_filename=Path(original_filename.replace("\\", "/")).name[:255],
+        sha256=inspected.sha256,
+        format=inspected.info.format.split(",")[0],
+        duration_s=inspected.info.duration_s,
+        sample_rate=inspected.info.sample_rate,
+        channels=inspected.info.channels,
+        size_bytes=inspected.size_bytes,
+    )
+    project.full_clean()
+    storage_put(key=key, content=inspected.path)
+    try:
+        project.save(force_insert=True)
+    except Exception:
+        default_storage.delete(key)
+        raise
+    return project
+
+
+def storage_delete_now(keys: list[str]) -> None:
+    """Delete stored files right away (for files no committed row points at)."""
+    for key in keys:
+        if key and default_storage.exists(key):
+            default_storage.delete(key)
+
+
+def project_delete(*, project: Project) -> None:
+    """Delete the project, its stems, jobs and exports, and then their files."""
+    keys = [project.original_key]
+    keys += [k for s in project.stems.all() for k in (s.file_key, s.preview_key)]
+    keys += [e.file_key for e in project.exports.all()]
+    project.delete()
+    storage_delete_on_commit(keys)
+
+
+# ---------------------------------------------------------------- jobs
+
+
+def job_create(*, project: Project, kind: str) -> Job:
+    job = Job(project=project, kind=kind)
+    job.full_clean()
+    job.save(force_insert=True)
+    return job
+
+
+_TRANSITIONS: dict[str, set[str]] = {
+    Job.State.QUEUED: {Job.State.RUNNING, Job.State.FAILED, Job.State.CANCELLED},
+    # running → running is a retry after a worker died mid-job
+    Job.State.RUNNING: {Job.State.RUNNING, Job.State.QUEUED, Job.State.DONE, Job.State.FAILED, Job.State.CANCELLED},
+    Job.State.FAILED: {Job.State.QUEUED},
+    Job.State.DONE: set(),
+    Job.State.CANCELLED: set(),
+}
+
+
+def job_set_state(
+    *,
+    job: Job,
+    state: str,
+    stage: str | None = None,
+    progress: int | None = None,
+    error: str = "",
+    user_error: str = "",
+    engine: str | None = None,
+    model_name: str | None = None,
+) -> Job:
+    """Move ``job`` to ``state`` (checked against the allowed transitions) and publish it."""
+    if state not in _TRANSITIONS[job.state]:
+        raise JobNotRetryable(
+            _("A job that is %(state)s cannot become %(new)s.") % {"state": job.state, "new": state},
+            code=ErrorCode.JOB_NOT_RETRYABLE,
+        )
+    now = timezone.now()
+    job.state = state
+    if state == Job.State.RUNNING:
+        job.started_at = now
+        job.finished_at = None
+        job.attempts += 1
+        job.error = job.user_error = ""
+    elif state == Job.State.QUEUED:
+        job.progress = 0
+        job.stage = ""
+        job.started_at = job.finished_at = None
+        job.error = job.user_error = ""
+    else:
+        job.finished_at = now
+    if state == Job.State.DONE:
+        job.progress = 100
+    if stage is not None:
+        job.stage = stage
+    if progress is not None:
+        job.progress = progress
+    if state == Job.State.FAILED:
+        job.error = error
+        job.user_error = user_error or _("Something went wrong while processing this song.")
+    if engine is not None:
+        job.engine = engine
+    if model_name is not None:
+        job.model_name = model_name
+    job.full_clean()
+    job.save()
+    job_progress_publish(job)
+    return job
+
+
+def job_progress_set(*, job: Job, progress: int, stage: str) -> None:
+    """Record a running job's progress without touching the rest of the row."""
+    job.progress = progress
+    job.stage = stage
+    Job.objects.filter(id=job.id).update(progress=progress, stage=stage)
+    job_progress_publish(job)
+
+
+def job_engine_set(*, job: Job, engine: str, model_name: str) -> None:
+    """Record which engine and model a running job uses."""
+    job.engine, job.model_name = engine, model_name
+    Job.objects.filter(id=job.id).update(engine=engine, model_name=model_name)
+
+
+def project_set_status(*, project: Project, status: str, error: str = "", **facts: Any) -> Project:
+    project.status = status
+    project.error = error
+    for field, value in facts.items():
+        setattr(project, field, value)
+    project.full_clean()
+    project.save()
+    return project
+
+
+# ---------------------------------------------------------------- stems
+
+
+@dataclass(frozen=True)
+class StemFiles:
+    kind: str
+    lossless: Path
+    preview: Path
+    peaks: list[list[float]]
+    peaks_per_second: int
+    duration_s: float
+
+
+def stems_save(*, project: Project, stems: list[StemFiles]) -> list[Stem]:
+    """Store the stems' files under their keys and record them (replacing earlier ones)."""
+    rows = []
+    for stem in stems:
+        file_key = storage_put(key=storage_keys.stem_key(project_id=project.id, kind=stem.kind), content=stem.lossless)
+        preview_key = storage_put(
+            key=storage_keys.preview_key(project_id=project.id, kind=stem.kind, ext=stem.preview.suffix.lstrip(".")),
+            content=stem.preview,
+        )
+        rows.append((stem, file_key, preview_key))
+    with transaction.atomic():
+        Stem.objects.filter(project=project).delete()
+        saved = []
+        for stem, file_key, preview_key in rows:
+            row = Stem(
+                project=project,
+                kind=stem.kind,
+                file_key=file_key,
+                preview_key=preview_key,
+                peaks=stem.peaks,
+                peaks_per_second=stem.peaks_per_second,
+                duration_s=stem.duration_s,
+            )
+            row.full_clean()
+            row.save()
+            saved.append(row)
+    return saved
+
+
+def stems_copy(*, source: Project, target: Project) -> list[Stem]:
+    """Give ``target`` its own copies of ``source``'s stems (same audio, same engine)."""
+    copies = []
+    with tempfile.TemporaryDirectory(prefix="isomix-copy-") as tmpdir:
+        for stem in source.stems.all():
+            lossless = Path(tmpdir) / f"{stem.kind}{Path(stem.file_key).suffix}"
+            preview = Path(tmpdir) / f"{stem.kind}-preview{Path(stem.preview_key).suffix}"
+            for key, path in ((stem.file_key, lossless), (stem.preview_key, preview)):
+                with default_storage.open(key, "rb") as src, path.open("wb") as dst:
+                    shutil.copyfileobj(src, dst, _CHUNK)
+            copies.append(
+                StemFiles(
+                    kind=stem.kind,
+                    lossless=lossless,
+                    preview=preview.rename(preview.with_name(f"{stem.kind}{preview.suffix}")),
+                    peaks=stem.peaks,
+                    peaks_per_second=stem.peaks_per_second,
+                    duration_s=stem.duration_s,
+                )
+            )
+        return stems_save(project=target, stems=copies)
+
+
+# ---------------------------------------------------------------- exports
+
+
+def export_create(*, project: Project, fmt: str, mix: dict[str, Any], job: Job) -> Export:
+    export = Export(project=project, job=job, format=fmt, settings=mix)
+    export.full_clean()
+    export.save(force_insert=True)
+    return export
+
+
+def export_file_save(*, export: Export, path: Path) -> Export:
+    key = storage_put(key=storage_keys.export_key(export_id=export.id, ext=export.format), content=path)
+    export.file_key = key
+    export.save(update_fields=["file_key"])
+    return export

@@ -1,0 +1,26 @@
+"""Storage keys: the only place that knows where a file lives in the storage."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+
+def original_key(*, project_id: UUID, ext: str) -> str:
+    return f"uploads/{project_id}/original.{ext}"
+
+
+def stem_key(*, project_id: UUID, kind: str) -> str:
+    return f"stems/{project_id}/{kind}.flac"
+
+
+def preview_key(*, project_id: UUID, kind: str, ext: str = "mp3") -> str:
+    return f"previews/{project_id}/{kind}.{ext}"
+
+
+def export_key(*, export_id: UUID, ext: str) -> str:
+    return f"exports/{export_id}.{ext}"
+
+
+def project_prefixes(*, project_id: UUID) -> list[str]:
+    """Folders holding only this project's files."""
+    return [f"uploads/{project_id}", f"stems/{project_id}", f"previews/{project_id}"]

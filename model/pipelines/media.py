@@ -1,0 +1,207 @@
+"""Media in and out through ffmpeg: decode, lossless and preview encodes, peaks, mixdown.
+
+Pure functions over arrays and local files; ffmpeg opens user files only through the
+whitelisted input arguments of :func:`domain.audio.ffmpeg_input`.
+"""
+
+from __future__ import annotations
+
+import math
+import subprocess
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+from domain.audio import ffmpeg_input
+
+PREVIEW_EXT = "mp3"
+EXPORT_CODECS: dict[str, list[str]] = {
+    "mp3": ["-c:a", "libmp3lame", "-q:a", "2"],
+    "wav": ["-c:a", "pcm_s16le"],
+    "flac": ["-c:a", "flac"],
+}
+
+
+class MediaError(Exception):
+    """ffmpeg could not do what was asked; ``user_message`` says why in plain words."""
+
+    def __init__(self, technical: str, *, user_message: str) -> None:
+        super().__init__(technical)
+        self.user_message = user_message
+
+
+def decode_audio(*, path: Path, sr: int, max_duration_s: float) -> np.ndarray:
+    """Decode ``path`` once to float32 stereo at ``sr`` Hz (the file's own rate, from the probe).
+
+    Mono is duplicated to both channels and more than two channels are downmixed.
+    The decode itself stops just past ``max_duration_s``, whatever the header said.
+
+    Returns
+    -------
+    np.ndarray, shape (2, n), float32
+
+    Raises
+    ------
+    MediaError
+        Undecodable, silent-empty, or longer than ``max_duration_s``.
+    """
+    cap_s = max_duration_s + 0.5
+    result = subprocess.run(
+        ["ffmpeg", "-v", "error", "-nostdin", *ffmpeg_input(path), "-map", "0:a:0", "-t", f"{cap_s:.3f}"]
+        + ["-ac", "2", "-ar", str(sr), "-f", "f32le", "-acodec", "pcm_f32le", "pipe:1"],
+        capture_output=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise MediaError(
+            result.stderr.decode(errors="replace")[-2000:], user_message="The song could not be decoded."
+        )
+    audio = np.frombuffer(result.stdout, dtype=np.float32).reshape(-1, 2).T
+    if audio.shape[1] == 0:
+        raise MediaError("decoder produced no samples", user_message="The file holds no audio.")
+    if audio.shape[1] / sr > max_duration_s:
+        raise MediaError(
+            f"decoded {audio.shape[1] / sr:.1f} s > limit {max_duration_s} s",
+            user_message=f"The song is longer than {round(max_duration_s / 60)} minutes.",
+        )
+    return np.ascontiguousarray(audio)
+
+
+def write_flac(*, path: Path, audio: np.ndarray, sr: int) -> Path:
+    """Write float audio of shape (2, n) as 24-bit FLAC."""
+    sf.write(str(path), np.clip(audio.T, -1.0, 1.0), sr, format="FLAC", subtype="PCM_24")
+    return path
+
+
+def encode_preview(*, source: Path, out: Path) -> Path:
+    """A compressed copy for the browser (MP3, VBR ~130 kb/s) of a local lossless file."""
+    _ffmpeg([*ffmpeg_input(source), "-c:a", "libmp3lame", "-q:a", "5", "-compression_level", "7", str(out)])
+    return out
+
+
+def peaks(*, audio: np.ndarray, sr: int, peaks_per_second: int = 50) -> list[list[float]]:
+    """Min/max envelope of the mono mix of ``audio`` (2, n): one pair per 1/``peaks_per_second`` s."""
+    mono = audio.mean(axis=0)
+    hop = max(1, sr // peaks_per_second)
+    n_frames = math.ceil(mono.shape[0] / hop)
+    padded = np.zeros(n_frames * hop, dtype=np.float32)
+    padded[: mono.shape[0]] = mono
+    frames = padded.reshape(n_frames, hop)
+    env = np.stack([frames.min(axis=1), frames.max(axis=1)], axis=1)
+    return np.round(np.clip(env, -1, 1), 3).tolist()
+
+
+@dataclass(frozen=True)
+class StemOutput:
+    kind: str
+    lossless: Path
+    preview: Path
+    peaks: list[list[float]]
+    duration_s: float
+
+
+def stems_write(
+    *, stems: Mapping[str, np.ndarray], sr: int, out_dir: Path, peaks_per_second: int = 50
+) -> list[StemOutput]:
+    """Write each stem as FLAC, its MP3 preview, and compute its peaks (encodes run in parallel)."""
+
+    def one(item: tuple[str, np.ndarray]) -> StemOutput:
+        kind, audio = item
+        lossless = write_flac(path=out_dir / f"{kind}.flac", audio=audio, sr=sr)
+        preview = encode_preview(source=lossless, out=out_dir / f"{kind}.{PREVIEW_EXT}")
+        return StemOutput(
+            kind=kind,
+            lossless=lossless,
+            preview=preview,
+            peaks=peaks(audio=audio, sr=sr, peaks_per_second=peaks_per_second),
+            duration_s=audio.shape[1] / sr,
+        )
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return list(pool.map(one, stems.items()))
+
+
+@dataclass(frozen=True)
+class StemMix:
+    gain_db: float = 0.0
+    mute: bool = False
+    solo: bool = False
+    pan: float = 0.0
+
+
+def audible_stems(mix: Mapping[str, StemMix]) -> list[str]:
+    """The stems heard: with any solo, the soloed ones not muted; else all not muted."""
+    soloed = [k for k, m in mix.items() if m.solo and not m.mute]
+    if any(m.solo for m in mix.values()):
+        return soloed
+    return [k for k, m in mix.items() if not m.mute]
+
+
+def pan_matrix(pan: float) -> tuple[float, float, float, float]:
+    """Coefficients (ll, rl, lr, rr) of a stereo panner, as Web Audio's StereoPannerNode.
+
+    out_L = ll * in_L + rl * in_R; out_R = lr * in_L + rr * in_R.
+    """
+    pan = min(max(pan, -1.0), 1.0)
+    if pan <= 0:
+        x = pan + 1.0
+        gl, gr = math.cos(x * math.pi / 2), math.sin(x * math.pi / 2)
+        return 1.0, gl, 0.0, gr
+    x = pan
+    gl, gr = math.cos(x * math.pi / 2), math.sin(x * math.pi / 2)
+    return gl, 0.0, gr, 1.0
+
+
+def mixdown(
+    *, stems: Mapping[str, Path], mix: Mapping[str, StemMix], master_gain_db: float, fmt: str, out: Path, sr: int
+) -> Path:
+    """Render the mix of the lossless ``stems`` with ffmpeg, exactly as the browser mixer plays it.
+
+    Each audible stem gets its gain (dB) and its pan (Web Audio's stereo panner law); the
+    stems are summed without normalisation, then the master gain is applied. With no
+    audible stem the result is silence of the song's length.
+    """
+    if fmt not in EXPORT_CODECS:
+        raise ValueError(f"unknown export format {fmt!r}")
+    kinds = [k for k in audible_stems(mix) if k in stems]
+    all_kinds = list(stems)
+    inputs: list[str] = []
+    for kind in all_kinds:
+        inputs += ffmpeg_input(stems[kind])
+    chains = []
+    labels = []
+    for kind in kinds:
+        i = all_kinds.index(kind)
+        ll, rl, lr, rr = pan_matrix(mix[kind].pan)
+        chains.append(
+            f"[{i}:a]aformat=sample_fmts=fltp:channel_layouts=stereo,"
+            f"pan=stereo|c0={ll:.6f}*c0+{rl:.6f}*c1|c1={lr:.6f}*c0+{rr:.6f}*c1,"
+            f"volume={mix[kind].gain_db:.3f}dB[s{i}]"
+        )
+        labels.append(f"[s{i}]")
+    if labels:
+        summed = (
+            f"{''.join(labels)}amix=inputs={len(labels)}:normalize=0:duration=longest[sum]"
+            if len(labels) > 1
+            else f"{labels[0]}anull[sum]"
+        )
+        chains.append(summed)
+        chains.append(f"[sum]volume={master_gain_db:.3f}dB[out]")
+    else:  # everything muted: the export is the song's length of silence
+        chains.append("[0:a]aformat=channel_layouts=stereo,volume=0[out]")
+    _ffmpeg(
+        [*inputs, "-filter_complex", ";".join(chains), "-map", "[out]", "-ar", str(sr), *EXPORT_CODECS[fmt], str(out)]
+    )
+    return out
+
+
+def _ffmpeg(args: Sequence[str]) -> None:
+    result = subprocess.run(
+        ["ffmpeg", "-v", "error", "-nostdin", "-y", *args], capture_output=True, text=True, check=False
+    )
+    if result.returncode != 0:
+        raise MediaError(result.stderr[-2000:], user_message="The audio could not be encoded.")

@@ -1,0 +1,116 @@
+"""Starting work: uploads that become separation jobs, exports, retries.
+
+Actors are enqueued only after the transaction that created their job commits
+(:func:`_enqueue_on_commit`), so a worker never looks for a row that is not there yet.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from business.selectors import plan_limits_for_user
+from domain.exceptions import ErrorCode, IsoMixError, NotReady
+from domain.models import Export, Job, Project, StemKind
+from domain.services import (
+    export_create,
+    job_create,
+    job_set_state,
+    project_create,
+    project_set_status,
+    storage_delete_now,
+    upload_inspect,
+)
+
+
+def _enqueue_on_commit(job: Job) -> None:
+    from model.actors import actor_for_job_kind
+
+    actor = actor_for_job_kind(job.kind)
+    job_id = str(job.id)
+    transaction.on_commit(lambda: actor.send(job_id))
+
+
+def project_upload(*, owner: AbstractBaseUser, upload: UploadedFile, name: str = "") -> Project:
+    """Validate an upload, store it, and queue its separation.
+
+    Bad input raises an ``IsoMixError`` and leaves nothing behind: no row, no file, no job.
+    """
+    limits = plan_limits_for_user(user=owner)
+    with upload_inspect(
+        upload=upload, max_bytes=limits.max_upload_bytes, max_duration_s=limits.max_duration_s
+    ) as inspected:
+        project: Project | None = None
+        try:
+            with transaction.atomic():
+                project = project_create(
+                    owner=owner, inspected=inspected, original_filename=upload.name or "", name=name
+                )
+                separation_start(project=project)
+        except BaseException:
+            if project is not None:
+                storage_delete_now([project.original_key])
+            raise
+    return project
+
+
+def separation_start(*, project: Project) -> Job:
+    job = job_create(project=project, kind=Job.Kind.SEPARATE)
+    _enqueue_on_commit(job)
+    return job
+
+
+def _mix_clean(*, project: Project, mix: dict[str, Any]) -> dict[str, Any]:
+    kinds = {s.kind for s in project.stems.all()}
+    stems_in = mix.get("stems") or {}
+    unknown = sorted(set(stems_in) - kinds)
+    if unknown:
+        raise IsoMixError(
+            _("This project has no stem called %(kinds)s.") % {"kinds": ", ".join(unknown)},
+            code=ErrorCode.INVALID_INPUT,
+            extra={"stems": unknown},
+        )
+    stems = {}
+    for kind in sorted(kinds, key=lambda k: [c.value for c in StemKind].index(k)):
+        given = stems_in.get(kind, {})
+        stems[kind] = {
+            "gain_db": float(given.get("gain_db", 0.0)),
+            "mute": bool(given.get("mute", False)),
+            "solo": bool(given.get("solo", False)),
+            "pan": float(given.get("pan", 0.0)),
+        }
+    return {"master_gain_db": float(mix.get("master_gain_db", 0.0)), "stems": stems}
+
+
+def export_start(*, project: Project, fmt: str, mix: dict[str, Any]) -> Export:
+    """Queue the render of ``project``'s stems with the mixer settings ``mix``."""
+    if project.status != Project.Status.READY:
+        raise NotReady(_("The stems of this song are not ready yet."), code=ErrorCode.NOT_READY)
+    limits = plan_limits_for_user(user=project.owner)
+    if fmt not in limits.export_formats:
+        raise IsoMixError(
+            _("Your plan exports %(formats)s.") % {"formats": ", ".join(f.upper() for f in limits.export_formats)},
+            code=ErrorCode.FORMAT_NOT_ALLOWED,
+            extra={"formats": list(limits.export_formats)},
+        )
+    cleaned = _mix_clean(project=project, mix=mix)
+    with transaction.atomic():
+        job = job_create(project=project, kind=Job.Kind.EXPORT)
+        export = export_create(project=project, fmt=fmt, mix=cleaned, job=job)
+        _enqueue_on_commit(job)
+    return export
+
+
+def job_retry(*, job: Job) -> Job:
+    """Queue a failed job again (the operator's retry)."""
+    with transaction.atomic():
+        job = Job.objects.select_for_update().select_related("project").get(id=job.id)
+        job_set_state(job=job, state=Job.State.QUEUED)
+        if job.kind == Job.Kind.SEPARATE:
+            project_set_status(project=job.project, status=Project.Status.PENDING)
+        _enqueue_on_commit(job)
+    return job

@@ -1,0 +1,245 @@
+"""POST /api/v1/projects/: good songs are accepted, bad input leaves nothing behind."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import dramatiq
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from rest_framework.test import APIClient
+
+from domain.models import Job, Project
+from tests.audio import write_song
+from tests.conftest import stored_files
+from tests.factories import project_create_ready, user_create
+
+pytestmark = pytest.mark.django_db
+
+URL = "/api/v1/projects/"
+
+
+@pytest.fixture
+def user():
+    return user_create()
+
+
+@pytest.fixture
+def client(user) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(user)
+    return client
+
+
+def _pending_messages() -> int:
+    broker = dramatiq.get_broker()
+    return broker.pending("gpu")
+
+
+@pytest.fixture(autouse=True)
+def _empty_broker():
+    dramatiq.get_broker().flush_all()
+    yield
+    dramatiq.get_broker().flush_all()
+
+
+def _upload(client: APIClient, path: Path, *, name: str | None = None, filename: str | None = None):
+    data = {"file": SimpleUploadedFile(filename or path.name, path.read_bytes())}
+    if name is not None:
+        data["name"] = name
+    return client.post(URL, data, format="multipart")
+
+
+def assert_nothing_left(media: Path) -> None:
+    assert Project.objects.count() == 0
+    assert Job.objects.count() == 0
+    assert stored_files(media) == []
+    assert _pending_messages() == 0
+
+
+@pytest.mark.parametrize(
+    ("suffix", "expected_format", "stored_ext"),
+    [
+        ("mp3", "mp3", "mp3"),
+        ("wav", "wav", "wav"),
+        ("flac", "flac", "flac"),
+        ("m4a", "mov", "m4a"),
+        ("aac", "aac", "aac"),
+        ("ogg", "ogg", "ogg"),
+    ],
+)
+def test_upload_each_format_is_accepted_and_queued(
+    client, user, media, tmp_path, django_capture_on_commit_callbacks, suffix, expected_format, stored_ext
+):
+    song = write_song(tmp_path / f"My Song.{suffix}", duration_s=3.0)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = _upload(client, song)
+
+    assert response.status_code == 202, response.content
+    body = response.json()
+    project = Project.objects.get(id=body["id"])
+    assert body["status"] == "pending"
+    assert body["name"] == "My Song"
+    assert project.owner == user
+    assert project.format == expected_format
+    assert project.channels == 2 and project.sample_rate == 44100
+    assert abs(project.duration_s - 3.0) < 0.1
+    assert stored_files(media) == [f"uploads/{project.id}/original.{stored_ext}"]
+    assert [j["kind"] for j in body["jobs"]] == ["separate"]
+    assert body["jobs"][0]["state"] == "queued"
+    assert _pending_messages() == 1
+
+
+def test_upload_with_name_and_hostile_filename_keeps_a_generated_key(client, media, tmp_path):
+    song = write_song(tmp_path / "song.wav", duration_s=1.0)
+
+    response = _upload(client, song, filename="../../etc/pass\x00wd;rm -rf.wav", name="  Demo take  ")
+
+    assert response.status_code == 202, response.content
+    project = Project.objects.get()
+    assert project.name == "Demo take"
+    assert "/" not in project.original_filename
+    assert stored_files(media) == [f"uploads/{project.id}/original.wav"]
+
+
+def _bad_file(kind: str, tmp_path: Path, other_key_path: Path | None = None) -> Path:
+    path = tmp_path / "bad.mp3"
+    if kind == "empty":
+        path.write_bytes(b"")
+    elif kind == "random":
+        path.write_bytes(np_random_bytes(200_000))
+    elif kind == "truncated":
+        full = write_song(tmp_path / "full.mp3", duration_s=10.0)
+        path.write_bytes(full.read_bytes()[: full.stat().st_size // 3])
+    elif kind == "png":
+        subprocess.run(
+            ["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "color=red:s=64x64", "-frames:v", "1", "-f", "image2",
+             "-c:v", "png", "-y", str(path)],
+            check=True,
+        )  # fmt: skip
+    elif kind == "pdf":
+        path.write_bytes(b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n")
+    elif kind == "concat":
+        path.write_text(f"ffconcat version 1.0\nfile '{other_key_path}'\n")
+    elif kind == "hls":
+        path.write_text(f"#EXTM3U\n#EXT-X-TARGETDURATION:10\n#EXTINF:10.0,\nfile://{other_key_path}\n#EXT-X-ENDLIST\n")
+    return path
+
+
+def np_random_bytes(n: int) -> bytes:
+    import numpy as np
+
+    return np.random.default_rng(7).integers(0, 256, n, dtype=np.uint8).tobytes()
+
+
+@pytest.mark.parametrize(
+    ("kind", "code"),
+    [
+        ("empty", "empty_file"),
+        ("random", "unsupported_format"),
+        ("truncated", "invalid_audio"),
+        ("png", "unsupported_format"),
+        ("pdf", "unsupported_format"),
+    ],
+)
+def test_bad_files_are_refused_and_leave_nothing(client, media, tmp_path, kind, code):
+    path = _bad_file(kind, tmp_path)
+
+    response = _upload(client, path)
+
+    assert response.status_code == 400, response.content
+    body = response.json()
+    assert body["code"] == code
+    assert body["message"]
+    assert_nothing_left(media)
+
+
+@pytest.mark.parametrize("kind", ["concat", "hls"])
+def test_playlists_pointing_at_another_projects_file_are_refused(client, media, tmp_path, kind):
+    other = project_create_ready(owner=user_create())
+    victim = Path(media) / other.original_key
+    before = stored_files(media)
+
+    response = _upload(client, _bad_file(kind, tmp_path, other_key_path=victim))
+
+    assert response.status_code == 400, response.content
+    assert response.json()["code"] == "unsupported_format"
+    assert Project.objects.count() == 1  # only the other user's
+    assert stored_files(media) == before
+
+
+def test_file_over_the_size_limit_is_refused_before_it_is_read(client, media, tmp_path, settings):
+    settings.ISOMIX_MAX_UPLOAD_MB = 1
+    song = write_song(tmp_path / "big.wav", duration_s=8.0)  # ~1.4 MB
+    assert song.stat().st_size > 1_000_000
+
+    response = _upload(client, song)
+
+    assert response.status_code == 413
+    body = response.json()
+    assert body["code"] == "file_too_large"
+    assert body["extra"] == {"max_bytes": 1_000_000}
+    assert_nothing_left(media)
+
+
+def test_song_over_the_duration_limit_is_refused(client, media, tmp_path, settings):
+    settings.ISOMIX_MAX_DURATION_S = 5
+    song = write_song(tmp_path / "long.flac", duration_s=7.0)
+
+    response = _upload(client, song)
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "audio_too_long"
+    assert_nothing_left(media)
+
+
+def test_mp3_whose_header_understates_its_length_is_measured_and_refused(client, media, tmp_path, settings):
+    settings.ISOMIX_MAX_DURATION_S = 30
+    head, tail = tmp_path / "head.mp3", tmp_path / "tail.mp3"
+    for path, seconds, bitrate in ((head, 0.5, "160k"), (tail, 60, "8k")):
+        subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", f"sine=f=440:d={seconds}", "-ac", "1", "-ar",
+                        "22050", "-b:a", bitrate, "-write_xing", "0", "-id3v2_version", "0", "-y", str(path)],
+                       check=True)  # fmt: skip
+    liar = tmp_path / "liar.mp3"
+    liar.write_bytes(head.read_bytes() + tail.read_bytes())  # the first frame's bitrate sets the estimate
+    probe = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0",
+                            str(liar)], capture_output=True, text=True, check=True)  # fmt: skip
+    assert float(probe.stdout) < 30  # the header does understate the 60 s inside
+
+    response = _upload(client, liar)
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "audio_too_long"
+    assert_nothing_left(media)
+
+
+def test_upload_without_a_file_is_a_clear_400(client, media):
+    response = client.post(URL, {"name": "x"}, format="multipart")
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid_input"
+    assert_nothing_left(media)
+
+
+def test_upload_needs_authentication(media, tmp_path):
+    song = write_song(tmp_path / "song.wav", duration_s=1.0)
+
+    response = _upload(APIClient(), song)
+
+    assert response.status_code in (401, 403)
+    assert_nothing_left(media)
+
+
+def test_token_auth_uploads(media, tmp_path, user):
+    client = APIClient()
+    token = client.post("/api/v1/auth/token/", {"username": user.username, "password": "a-long-test-passphrase-42"})
+    assert token.status_code == 200
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.json()['token']}")
+    song = write_song(tmp_path / "song.wav", duration_s=1.0)
+
+    response = _upload(client, song)
+
+    assert response.status_code == 202
+    assert Project.objects.get().owner == user

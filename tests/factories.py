@@ -1,0 +1,70 @@
+"""Test data in one place: users, and projects with real stem files."""
+
+from __future__ import annotations
+
+import itertools
+import tempfile
+from pathlib import Path
+
+import numpy as np
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+
+from domain import storage_keys
+from domain.models import Job, Project
+from domain.services import StemFiles, stems_save, storage_put
+from model.pipelines.media import encode_preview, peaks, write_flac
+from tests.audio import song
+
+_seq = itertools.count()
+PASSWORD = "a-long-test-passphrase-42"
+
+
+def user_create(*, username: str | None = None) -> AbstractBaseUser:
+    return get_user_model().objects.create_user(username=username or f"user{next(_seq)}", password=PASSWORD)
+
+
+def project_create_ready(
+    *, owner: AbstractBaseUser, duration_s: float = 2.0, sr: int = 44100, kinds=("vocals", "drums", "bass", "other")
+) -> Project:
+    """A ready project whose stems are real FLAC/MP3 files: each stem is a different sine."""
+    project = Project.objects.create(
+        owner=owner,
+        name=f"Song {next(_seq)}",
+        original_key="",
+        original_filename="song.wav",
+        sha256=f"{next(_seq):064x}",
+        format="wav",
+        duration_s=duration_s,
+        sample_rate=sr,
+        channels=2,
+        size_bytes=1000,
+        status=Project.Status.READY,
+        engine="offline",
+        model_name="test",
+    )
+    mix = song(duration_s=duration_s, sr=sr)
+    project.original_key = storage_keys.original_key(project_id=project.id, ext="flac")
+    with tempfile.TemporaryDirectory() as tmp:
+        write_flac(path=Path(tmp) / "orig.flac", audio=mix, sr=sr)
+        storage_put(key=project.original_key, content=Path(tmp) / "orig.flac")
+        project.save()
+        t = np.arange(int(duration_s * sr)) / sr
+        files = []
+        for i, kind in enumerate(kinds):
+            audio = np.tile((0.2 * np.sin(2 * np.pi * 110 * (i + 1) * t)).astype(np.float32), (2, 1))
+            lossless = write_flac(path=Path(tmp) / f"{kind}.flac", audio=audio, sr=sr)
+            preview = encode_preview(source=lossless, out=Path(tmp) / f"{kind}.mp3")
+            files.append(
+                StemFiles(
+                    kind=kind,
+                    lossless=lossless,
+                    preview=preview,
+                    peaks=peaks(audio=audio, sr=sr),
+                    peaks_per_second=50,
+                    duration_s=duration_s,
+                )
+            )
+        stems_save(project=project, stems=files)
+    Job.objects.create(project=project, kind=Job.Kind.SEPARATE, state=Job.State.DONE, progress=100)
+    return project
