@@ -1,0 +1,227 @@
+"""Project, stem and export endpoints; another user's things are a 404 everywhere."""
+
+from __future__ import annotations
+
+import io
+
+import dramatiq
+import pytest
+import soundfile as sf
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from rest_framework.test import APIClient
+
+from domain.models import Export, Job, Project, Stem
+from tests.conftest import stored_files
+from tests.factories import project_create_ready, user_create
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _empty_broker():
+    dramatiq.get_broker().flush_all()
+    yield
+    dramatiq.get_broker().flush_all()
+
+
+@pytest.fixture
+def owner():
+    return user_create()
+
+
+@pytest.fixture
+def client(owner) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(owner)
+    return client
+
+
+@pytest.fixture
+def stranger_client() -> APIClient:
+    client = APIClient()
+    client.force_authenticate(user_create())
+    return client
+
+
+@pytest.fixture
+def project(owner) -> Project:
+    return project_create_ready(owner=owner)
+
+
+def test_detail_lists_jobs_and_stems_in_order(client, project):
+    response = client.get(f"/api/v1/projects/{project.id}/")
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "ready"
+    assert [s["kind"] for s in body["stems"]] == ["vocals", "drums", "bass", "other"]
+    assert body["stems"][0]["download_url"] == f"/api/v1/projects/{project.id}/stems/vocals/"
+    assert body["stems"][0]["preview_url"] == f"/api/v1/projects/{project.id}/stems/vocals/preview/"
+    assert [j["kind"] for j in body["jobs"]] == ["separate"]
+
+
+def test_list_shows_only_own_projects_with_a_fixed_number_of_queries(client, owner):
+    mine = [project_create_ready(owner=owner, duration_s=0.5) for _ in range(3)]
+    project_create_ready(owner=user_create(), duration_s=0.5)
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/api/v1/projects/")
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["count"] == 3
+    assert {p["id"] for p in body["results"]} == {str(p.id) for p in mine}
+    assert len(queries) <= 4
+
+
+def test_stem_download_is_the_lossless_file(client, project):
+    response = client.get(f"/api/v1/projects/{project.id}/stems/bass/")
+
+    assert response.status_code == 200
+    assert "attachment" in response["Content-Disposition"]
+    audio, sr = sf.read(io.BytesIO(b"".join(response.streaming_content)))
+    assert sr == 44100
+    assert audio.shape == (int(2.0 * 44100), 2)
+
+
+def test_stem_preview_and_peaks(client, project):
+    preview = client.get(f"/api/v1/projects/{project.id}/stems/drums/preview/")
+    peaks = client.get(f"/api/v1/projects/{project.id}/stems/drums/peaks/")
+
+    assert preview.status_code == 200
+    assert preview["Content-Type"] == "audio/mpeg"
+    assert peaks.status_code == 200
+    body = peaks.json()
+    assert body["kind"] == "drums"
+    assert body["peaks_per_second"] == 50
+    assert len(body["peaks"]) == 100
+    assert all(-1 <= lo <= hi <= 1 for lo, hi in body["peaks"])
+    assert max(hi for _, hi in body["peaks"]) == pytest.approx(0.2, abs=0.01)
+
+
+def test_unknown_stem_is_404(client, project):
+    assert client.get(f"/api/v1/projects/{project.id}/stems/kazoo/").status_code == 404
+
+
+def test_delete_removes_rows_and_files(client, project, media, django_capture_on_commit_callbacks):
+    assert len(stored_files(media)) == 9  # original + 4 stems + 4 previews
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.delete(f"/api/v1/projects/{project.id}/")
+
+    assert response.status_code == 204
+    assert not Project.objects.filter(id=project.id).exists()
+    assert Stem.objects.count() == 0 and Job.objects.count() == 0
+    assert stored_files(media) == []
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("get", "/api/v1/projects/{id}/"),
+        ("delete", "/api/v1/projects/{id}/"),
+        ("get", "/api/v1/projects/{id}/stems/vocals/"),
+        ("get", "/api/v1/projects/{id}/stems/vocals/preview/"),
+        ("get", "/api/v1/projects/{id}/stems/vocals/peaks/"),
+        ("post", "/api/v1/projects/{id}/exports/"),
+    ],
+)
+def test_another_users_project_is_404(stranger_client, project, media, method, path):
+    before = stored_files(media)
+
+    response = getattr(stranger_client, method)(path.format(id=project.id), {"format": "wav"}, format="json")
+
+    assert response.status_code == 404
+    assert response.json() == {"code": "not_found", "message": "Not found.", "extra": {}}
+    assert Project.objects.filter(id=project.id).exists()
+    assert stored_files(media) == before
+    assert Export.objects.count() == 0
+
+
+def test_export_is_queued_with_clean_settings(client, project, django_capture_on_commit_callbacks):
+    payload = {"format": "wav", "master_gain_db": -1.5, "stems": {"vocals": {"gain_db": -3, "mute": True}}}
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"/api/v1/projects/{project.id}/exports/", payload, format="json")
+
+    assert response.status_code == 202, response.content
+    body = response.json()
+    assert body["state"] == "queued"
+    assert body["download_url"] is None
+    export = Export.objects.get(id=body["id"])
+    assert export.settings["master_gain_db"] == -1.5
+    assert export.settings["stems"]["vocals"] == {"gain_db": -3.0, "mute": True, "solo": False, "pan": 0.0}
+    assert export.settings["stems"]["bass"] == {"gain_db": 0.0, "mute": False, "solo": False, "pan": 0.0}
+    assert dramatiq.get_broker().pending("cpu") == 1
+
+
+@pytest.mark.parametrize(
+    ("payload", "status", "code"),
+    [
+        ({"format": "exe"}, 400, "invalid_input"),
+        ({"format": "wav", "stems": {"kazoo": {}}}, 400, "invalid_input"),
+        ({"format": "wav", "stems": {"vocals": {"pan": 3}}}, 400, "invalid_input"),
+        ({"format": "wav", "stems": {"vocals": {"gain_db": "loud"}}}, 400, "invalid_input"),
+    ],
+)
+def test_bad_export_settings_are_refused(client, project, payload, status, code):
+    response = client.post(f"/api/v1/projects/{project.id}/exports/", payload, format="json")
+
+    assert response.status_code == status, response.content
+    assert response.json()["code"] == code
+    assert Export.objects.count() == 0
+    assert Job.objects.filter(kind=Job.Kind.EXPORT).count() == 0
+
+
+def test_export_of_a_project_not_ready_is_409(client, project):
+    Project.objects.filter(id=project.id).update(status=Project.Status.PROCESSING)
+
+    response = client.post(f"/api/v1/projects/{project.id}/exports/", {"format": "mp3"}, format="json")
+
+    assert response.status_code == 409
+    assert response.json()["code"] == "not_ready"
+    assert Export.objects.count() == 0
+
+
+def test_export_format_not_in_plan_is_refused(client, project, settings):
+    settings.ISOMIX_EXPORT_FORMATS = ["mp3"]
+
+    response = client.post(f"/api/v1/projects/{project.id}/exports/", {"format": "flac"}, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "format_not_allowed"
+    assert Export.objects.count() == 0
+
+
+def test_another_users_export_is_404(client, stranger_client, project):
+    export_id = client.post(f"/api/v1/projects/{project.id}/exports/", {"format": "wav"}, format="json").json()["id"]
+
+    assert stranger_client.get(f"/api/v1/exports/{export_id}/").status_code == 404
+    assert stranger_client.get(f"/api/v1/exports/{export_id}/download/").status_code == 404
+    assert client.get(f"/api/v1/exports/{export_id}/").status_code == 200
+
+
+def test_export_download_before_it_is_rendered_is_404(client, project):
+    export_id = client.post(f"/api/v1/projects/{project.id}/exports/", {"format": "wav"}, format="json").json()["id"]
+
+    response = client.get(f"/api/v1/exports/{export_id}/download/")
+
+    assert response.status_code == 404
+
+
+def test_schema_and_docs_are_served(client):
+    schema = client.get("/api/v1/schema/")
+    docs = client.get("/api/docs/")
+
+    assert schema.status_code == 200
+    assert b"/api/v1/projects/" in schema.content
+    assert docs.status_code == 200
+    assert b"swagger" in docs.content.lower()
+
+
+def test_health(client):
+    response = APIClient().get("/health")
+
+    assert response.status_code == 200
+    assert response.json()["checks"] == {"database": "ok", "storage": "ok"}
