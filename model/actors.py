@@ -123,7 +123,7 @@ def _separate(job: Job, progress: Progress) -> None:
 
     source = project_with_stems_by_sha(sha256=project.sha256, engine=engine.name, exclude_id=project.id)
     if source is not None and source.stems.exists():
-        progress.update("encode", 0.0)
+        progress.update("reuse", 0.0)
         stems_copy(source=source, target=project)
     else:
         limits = plan_limits_for_user(user=project.owner)
@@ -157,7 +157,7 @@ def _separate(job: Job, progress: Progress) -> None:
 
 @isomix_actor(queue="gpu", time_limit_s=60 * 60)
 def separate_stems(job_id: str) -> None:
-    _run_job(job_id, _separate, [("decode", 10), ("separate", 80), ("encode", 10)])
+    _run_job(job_id, _separate, [("decode", 10), ("separate", 80), ("encode", 10), ("reuse", 0)])
 
 
 # ---------------------------------------------------------------- export
