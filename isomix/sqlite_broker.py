@@ -61,14 +61,14 @@ class SQLiteBroker(Broker):
 
     def __init__(self, *, path: str, middleware=None) -> None:
         super().__init__(middleware=middleware)
-        self.queues: set[str] = set()
+        self.queues: dict[str, bool] = {}
         self.db = _Database(path)
 
     def declare_queue(self, queue_name: str) -> None:
         if queue_name in self.queues:
             return
         self.emit_before("declare_queue", queue_name)
-        self.queues.add(queue_name)
+        self.queues[queue_name] = True
         self.emit_after("declare_queue", queue_name)
         delayed = dq_name(queue_name)
         self.delay_queues.add(delayed)
