@@ -1,0 +1,121 @@
+"""Server-rendered pages: sign-up, library, project, delete; other users get 404."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from domain.models import Job, Project
+from tests.conftest import stored_files
+from tests.factories import PASSWORD, project_create_ready, user_create
+
+pytestmark = pytest.mark.django_db
+
+
+def test_signup_logs_in_and_lands_on_the_library():
+    client = Client()
+
+    response = client.post(
+        "/accounts/signup/", {"username": "ada", "password1": PASSWORD, "password2": PASSWORD}, follow=True
+    )
+
+    assert response.redirect_chain[-1][0] == "/projects/"
+    assert response.context["user"].username == "ada"
+
+
+def test_login_and_logout():
+    user = user_create()
+    client = Client()
+
+    assert client.post("/accounts/login/", {"username": user.username, "password": PASSWORD}).status_code == 302
+    assert client.get("/projects/").status_code == 200
+    client.post("/accounts/logout/")
+    assert client.get("/projects/").status_code == 302
+
+
+def test_pages_need_login():
+    response = Client().get("/projects/")
+
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+
+
+def test_library_lists_own_projects_only():
+    owner = user_create()
+    mine = project_create_ready(owner=owner, duration_s=0.5)
+    theirs = project_create_ready(owner=user_create(), duration_s=0.5)
+    client = Client()
+    client.force_login(owner)
+
+    response = client.get("/projects/")
+
+    assert response.status_code == 200
+    assert list(response.context["projects"]) == [mine]
+    assert mine.name in response.content.decode()
+    assert theirs.name not in response.content.decode()
+
+
+def test_ready_project_page_has_the_mixer():
+    owner = user_create()
+    project = project_create_ready(owner=owner, duration_s=0.5)
+    client = Client()
+    client.force_login(owner)
+
+    response = client.get(f"/projects/{project.id}/")
+
+    assert response.status_code == 200
+    assert [s.kind for s in response.context["stems"]] == ["vocals", "drums", "bass", "other"]
+    assert response.context["export_formats"] == ["mp3", "wav", "flac"]
+
+
+def test_another_users_project_page_and_delete_are_404(media):
+    project = project_create_ready(owner=user_create(), duration_s=0.5)
+    before = stored_files(media)
+    client = Client()
+    client.force_login(user_create())
+
+    assert client.get(f"/projects/{project.id}/").status_code == 404
+    assert client.post(f"/projects/{project.id}/delete/").status_code == 404
+    assert Project.objects.filter(id=project.id).exists()
+    assert stored_files(media) == before
+
+
+def test_delete_from_the_library_removes_the_files(media, django_capture_on_commit_callbacks):
+    owner = user_create()
+    project = project_create_ready(owner=owner, duration_s=0.5)
+    client = Client()
+    client.force_login(owner)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"/projects/{project.id}/delete/")
+
+    assert response.status_code == 302
+    assert not Project.objects.exists()
+    assert stored_files(media) == []
+
+
+def test_admin_filters_jobs_and_retries_a_failed_one(django_capture_on_commit_callbacks):
+    import dramatiq
+
+    dramatiq.get_broker().flush_all()
+    admin = user_create()
+    admin.is_staff = admin.is_superuser = True
+    admin.save()
+    project = project_create_ready(owner=user_create(), duration_s=0.5)
+    failed = Job.objects.create(project=project, kind=Job.Kind.EXPORT, state=Job.State.FAILED, user_error="x")
+    client = Client()
+    client.force_login(admin)
+
+    listing = client.get("/admin/domain/job/?state__exact=failed")
+    with django_capture_on_commit_callbacks(execute=True):
+        retry = client.post("/admin/domain/job/", {"action": "retry", "_selected_action": [str(failed.id)]})
+
+    assert listing.status_code == 200
+    assert list(listing.context["cl"].result_list) == [failed]
+    assert retry.status_code == 302
+    failed.refresh_from_db()
+    assert failed.state == Job.State.QUEUED and failed.user_error == ""
+    assert dramatiq.get_broker().pending("cpu") == 1
+    dramatiq.get_broker().flush_all()
+    for page in ("project", "stem", "export"):
+        assert client.get(f"/admin/domain/{page}/").status_code == 200
