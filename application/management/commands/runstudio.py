@@ -20,21 +20,27 @@ class Command(BaseCommand):
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--threads", type=int, default=settings.ISOMIX_WORKER_THREADS)
+        parser.add_argument("--no-worker", action="store_true", help="serve the web only; jobs wait in the queue")
 
-    def handle(self, *args, host: str, port: int, threads: int, **options) -> None:
+    def handle(self, *args, host: str, port: int, threads: int, no_worker: bool, **options) -> None:
         from daphne.cli import CommandLineInterface
 
         from isomix.sqlite_broker import SQLiteBroker
 
-        broker = dramatiq.get_broker()
-        if isinstance(broker, SQLiteBroker):
-            resumed = broker.recover()
-            if resumed:
-                self.stdout.write(f"Resuming {resumed} unfinished job(s).")
-        worker = dramatiq.Worker(broker, worker_threads=threads, worker_timeout=500)
-        worker.start()
-        self.stdout.write(f"IsoMix Studio on http://{host}:{port}/ (worker: {threads} thread(s))")
+        worker = None
+        if not no_worker:
+            broker = dramatiq.get_broker()
+            if isinstance(broker, SQLiteBroker):
+                resumed = broker.recover()
+                if resumed:
+                    self.stdout.write(f"Resuming {resumed} unfinished job(s).")
+            worker = dramatiq.Worker(broker, worker_threads=threads, worker_timeout=500)
+            worker.start()
+        where = "no worker" if worker is None else f"worker: {threads} thread(s)"
+        self.stdout.write(f"IsoMix Studio on http://{host}:{port}/ ({where})", ending="\n")
+        self.stdout.flush()
         try:
             CommandLineInterface().run(["-b", host, "-p", str(port), "--proxy-headers", "isomix.asgi:application"])
         finally:
-            worker.stop(timeout=5_000)
+            if worker is not None:
+                worker.stop(timeout=5_000)
