@@ -37,9 +37,17 @@ class LimitedUploadHandler(TemporaryFileUploadHandler):
         return super().receive_data_chunk(raw_data, start)
 
 
-def upload_limit_install(request: HttpRequest, *, max_bytes: int) -> None:
-    """Refuse a declared body over the limit at once, and cap an undeclared one while it streams."""
+def upload_handlers_install(request: HttpRequest, *, max_bytes: int) -> None:
+    """Stream uploads through :class:`LimitedUploadHandler`.
+
+    Must run before anything reads the body: with session auth, DRF's CSRF check reads
+    ``request.POST`` while it authenticates, which parses the whole upload.
+    """
+    request.upload_handlers = [LimitedUploadHandler(request, max_bytes=max_bytes)]
+
+
+def declared_size_check(request: HttpRequest, *, max_bytes: int) -> None:
+    """Refuse a body whose declared length is over the limit, before reading any of it."""
     declared = int(request.META.get("CONTENT_LENGTH") or 0)
     if declared > max_bytes + MULTIPART_OVERHEAD:
         raise too_large(max_bytes)
-    request.upload_handlers = [LimitedUploadHandler(request, max_bytes=max_bytes)]

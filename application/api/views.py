@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.http import HttpRequest
 from django.utils.text import slugify
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
@@ -17,7 +18,7 @@ from application.api.serializers import (
     ProjectListOutputSerializer,
     ProjectOutputSerializer,
 )
-from application.api.uploads import upload_limit_install
+from application.api.uploads import declared_size_check, upload_handlers_install
 from business.selectors import plan_limits_for_user
 from domain.models import Export, StemKind
 from domain.selectors import export_get_for_user, project_get_for_user, project_list_for_user, stem_get_for_user
@@ -40,9 +41,22 @@ class ProjectsApi(APIView):
         page = paginator.paginate_queryset(project_list_for_user(user=request.user), request, view=self)
         return paginator.get_paginated_response(ProjectListOutputSerializer(page, many=True).data)
 
+    def initialize_request(self, request: HttpRequest, *args, **kwargs) -> Request:
+        # Before authentication: the session's CSRF check would otherwise read the whole body.
+        # A token's user is not known yet, so this cap is the plan of the session user (or the
+        # default plan); project_upload checks the final user's plan again.
+        user = getattr(request, "user", None)
+        limits = plan_limits_for_user(user=user if user is not None and user.is_authenticated else None)
+        upload_handlers_install(request, max_bytes=limits.max_upload_bytes)
+        return super().initialize_request(request, *args, **kwargs)
+
+    def initial(self, request: Request, *args, **kwargs) -> None:
+        if request.method == "POST":
+            declared_size_check(request._request, max_bytes=plan_limits_for_user(user=None).max_upload_bytes)
+        super().initial(request, *args, **kwargs)
+
     @extend_schema(request=InputSerializer, responses={202: ProjectOutputSerializer}, operation_id="projects_create")
     def post(self, request: Request) -> Response:
-        upload_limit_install(request._request, max_bytes=plan_limits_for_user(user=request.user).max_upload_bytes)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         project = project_upload(

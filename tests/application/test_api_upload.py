@@ -243,3 +243,50 @@ def test_token_auth_uploads(media, tmp_path, user):
 
     assert response.status_code == 202
     assert Project.objects.get().owner == user
+
+
+def test_browser_upload_with_session_and_csrf_token(media, tmp_path, user, django_capture_on_commit_callbacks):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(user)
+    client.get("/projects/")  # sets the csrftoken cookie, as the library page does
+    token = client.cookies["csrftoken"].value
+    song = write_song(tmp_path / "song.wav", duration_s=1.0)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(URL, {"file": SimpleUploadedFile("song.wav", song.read_bytes())},
+                               HTTP_X_CSRFTOKEN=token)  # fmt: skip
+
+    assert response.status_code == 202, response.content
+    assert Project.objects.get().owner == user
+
+
+def test_browser_upload_without_csrf_token_is_refused(media, tmp_path, user):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(user)
+    song = write_song(tmp_path / "song.wav", duration_s=1.0)
+
+    response = client.post(URL, {"file": SimpleUploadedFile("song.wav", song.read_bytes())})
+
+    assert response.status_code == 403
+    assert_nothing_left(media)
+
+
+def test_session_upload_over_the_size_limit_is_413(media, tmp_path, user, settings):
+    from django.test import Client
+
+    settings.ISOMIX_MAX_UPLOAD_MB = 1
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(user)
+    client.get("/projects/")
+    song = write_song(tmp_path / "big.wav", duration_s=8.0)
+
+    response = client.post(URL, {"file": SimpleUploadedFile("big.wav", song.read_bytes())},
+                           HTTP_X_CSRFTOKEN=client.cookies["csrftoken"].value)  # fmt: skip
+
+    assert response.status_code == 413
+    assert response.json()["code"] == "file_too_large"
+    assert_nothing_left(media)
