@@ -1,0 +1,172 @@
+/**
+ * The library's upload zone: drag-and-drop or file picker, upload with progress, then
+ * open the new project's page.
+ *
+ * Markup (templates/projects/library.html):
+ *   [data-upload]            root; data-upload-url, data-detail-url-template (a project URL
+ *                            with the all-zero UUID), data-max-upload-mb; data-state is
+ *                            written here: idle | uploading | checking | done | error
+ *   [data-upload-zone]       the drop target (a <label> for the file input)
+ *   [data-upload-input]      <input type="file">; choosing a file starts the upload
+ *   [data-upload-name]       optional project name
+ *   [data-upload-types]      filled with the accepted extensions, from the input's accept
+ *   [data-upload-progress]   progress block: [data-upload-bar] <progress>,
+ *                            [data-upload-percent], [data-upload-filename], [data-upload-message]
+ *   [data-upload-error]      role="alert": the API's message when the upload is refused
+ */
+
+import { errorMessage, showError, uploadForm } from "./api.js";
+
+const ZERO_UUID = "00000000-0000-0000-0000-000000000000";
+
+class UploadZone {
+  constructor(root) {
+    this.root = root;
+    this.url = root.dataset.uploadUrl;
+    this.detailTemplate = root.dataset.detailUrlTemplate;
+    this.maxBytes = Number.parseFloat(root.dataset.maxUploadMb || "0") * 1024 * 1024;
+    this.zone = root.querySelector("[data-upload-zone]");
+    this.input = root.querySelector("[data-upload-input]");
+    this.nameInput = root.querySelector("[data-upload-name]");
+    this.progress = root.querySelector("[data-upload-progress]");
+    this.bar = root.querySelector("[data-upload-bar]");
+    this.percent = root.querySelector("[data-upload-percent]");
+    this.filename = root.querySelector("[data-upload-filename]");
+    this.message = root.querySelector("[data-upload-message]");
+    this.error = root.querySelector("[data-upload-error]");
+    this.accepted = (this.input.getAttribute("accept") || "")
+      .split(",")
+      .map((item) => item.trim().toLowerCase())
+      .filter(Boolean);
+    this.busy = false;
+
+    this.describeTypes(root.querySelector("[data-upload-types]"));
+    this.input.addEventListener("change", () => {
+      if (this.input.files.length) this.start(this.input.files);
+    });
+    for (const type of ["dragenter", "dragover"]) {
+      this.zone.addEventListener(type, (event) => this.onDragOver(event));
+    }
+    this.zone.addEventListener("dragleave", (event) => {
+      if (!this.zone.contains(event.relatedTarget)) this.zone.classList.remove("is-dragover");
+    });
+    this.zone.addEventListener("drop", (event) => this.onDrop(event));
+    // A file dropped beside the zone must not make the browser navigate away to it.
+    for (const type of ["dragover", "drop"]) {
+      window.addEventListener(type, (event) => {
+        if (hasFiles(event) && !this.zone.contains(event.target)) event.preventDefault();
+      });
+    }
+    this.setState("idle");
+  }
+
+  describeTypes(element) {
+    const extensions = this.accepted.filter((item) => item.startsWith(".")).map((item) => item.slice(1).toUpperCase());
+    if (element && extensions.length) element.textContent = extensions.join(", ");
+  }
+
+  onDragOver(event) {
+    if (!hasFiles(event)) return;
+    event.preventDefault();
+    event.dataTransfer.dropEffect = this.busy ? "none" : "copy";
+    if (!this.busy) this.zone.classList.add("is-dragover");
+  }
+
+  onDrop(event) {
+    if (!hasFiles(event)) return;
+    event.preventDefault();
+    this.zone.classList.remove("is-dragover");
+    if (!this.busy) this.start(event.dataTransfer.files);
+  }
+
+  setState(state) {
+    this.root.dataset.state = state;
+    this.zone.setAttribute("aria-disabled", String(this.busy));
+    this.input.disabled = this.busy;
+    if (this.nameInput) this.nameInput.disabled = this.busy;
+  }
+
+  /** Why this file cannot be uploaded, or "" when it may be sent. The server checks again. */
+  refuse(file) {
+    if (this.maxBytes && file.size > this.maxBytes) {
+      const mb = Math.round(this.maxBytes / (1024 * 1024));
+      return `“${file.name}” is ${(file.size / (1024 * 1024)).toFixed(1)} MB; the limit is ${mb} MB.`;
+    }
+    if (file.size === 0) return `“${file.name}” is empty.`;
+    if (this.accepted.length && !this.isAccepted(file)) {
+      return `“${file.name}” does not look like an audio file. Choose an MP3, WAV, FLAC, M4A, AAC or OGG file.`;
+    }
+    return "";
+  }
+
+  isAccepted(file) {
+    const name = file.name.toLowerCase();
+    const type = (file.type || "").toLowerCase();
+    return this.accepted.some((item) => {
+      if (item.startsWith(".")) return name.endsWith(item);
+      if (item.endsWith("/*")) return type.startsWith(item.slice(0, -1));
+      return type === item;
+    });
+  }
+
+  async start(files) {
+    showError(this.error, null);
+    if (files.length !== 1) {
+      showError(this.error, "Drop one file at a time.");
+      return;
+    }
+    const file = files[0];
+    const refusal = this.refuse(file);
+    if (refusal) {
+      showError(this.error, refusal);
+      this.setState("error");
+      this.input.value = "";
+      return;
+    }
+
+    const form = new FormData();
+    form.append("file", file, file.name);
+    const name = this.nameInput ? this.nameInput.value.trim() : "";
+    if (name) form.append("name", name);
+
+    this.busy = true;
+    this.setState("uploading");
+    this.progress.hidden = false;
+    this.filename.textContent = file.name;
+    this.showProgress(0);
+    this.message.textContent = "Uploading…";
+    try {
+      const project = await uploadForm(this.url, form, {
+        onProgress: (fraction) => {
+          this.showProgress(fraction);
+          if (fraction >= 1) {
+            this.setState("checking");
+            this.message.textContent = "Checking the audio…";
+          }
+        },
+      });
+      this.showProgress(1);
+      this.setState("done");
+      this.message.textContent = "Uploaded. Opening the project…";
+      window.location.assign(this.detailTemplate.replace(ZERO_UUID, project.id));
+    } catch (error) {
+      this.busy = false;
+      this.setState("error");
+      this.progress.hidden = true;
+      this.input.value = "";
+      showError(this.error, errorMessage(error));
+    }
+  }
+
+  showProgress(fraction) {
+    const percent = Math.max(0, Math.min(100, Math.round(fraction * 100)));
+    this.bar.value = percent;
+    this.percent.textContent = `${percent}%`;
+  }
+}
+
+function hasFiles(event) {
+  return Boolean(event.dataTransfer) && Array.from(event.dataTransfer.types || []).includes("Files");
+}
+
+for (const root of document.querySelectorAll("[data-upload]")) new UploadZone(root);
