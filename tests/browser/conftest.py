@@ -157,7 +157,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  
         report.sections.append(("isomix server log (tail)", _log_tail(_SERVER_LOGS[-1])))
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium_browser():
     """Headless Debian Chromium through Playwright (never a downloaded browser)."""
     if not CHROMIUM.exists():
