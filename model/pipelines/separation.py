@@ -1,0 +1,530 @@
+"""Signal-processing stem split: accompaniment -> drums, bass, other.
+
+The bundled offline separator gets vocals and accompaniment from the Spleeter
+network (:mod:`model.pipelines.spleeter_net`); this module splits the
+accompaniment further with cheap, deterministic DSP, all on one STFT:
+
+1. **Harmonic / percussive** soft masks from the channel-mean magnitude
+   (Fitzgerald 2010). Sustained partials are smooth along time, drum hits are
+   smooth along frequency; the smoothers are grey openings (a running min then
+   max, O(1) per bin) followed by a running mean, a cheap stand-in for the usual
+   median filters that scores the same on our synthetic songs.
+   The time smoother is long (~0.35 s), which also sends most of the kick drum's
+   low thump (a transient that decays within ~0.3 s) to the percussive side.
+2. **Bass** takes the harmonic part below a soft crossover (~90 Hz), plus the
+   harmonic series of the bass line above it: the bass fundamental is tracked
+   frame by frame (harmonic-sum salience over 35-280 Hz on the harmonic
+   magnitude, median-smoothed) and a comb of narrow Gaussian bumps at its
+   partials, decaying with partial number, claims the share of those bins.
+3. **Drums** get the percussive mask; **other** is the rest.
+
+The masks sum to one in every bin, and "other" is formed as
+``accompaniment - drums - bass`` in the time domain, so the three stems sum to
+the input exactly (up to float rounding).
+
+:func:`hpss_baseline` is a plain median-filter HPSS of the *mixture* with fixed
+bands, used by the benchmarks as the baseline to beat.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import os
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy import fft as sp_fft
+from scipy import ndimage
+
+__all__ = [
+    "SplitParams",
+    "hpss_baseline",
+    "process_in_chunks",
+    "split_accompaniment",
+]
+
+FloatArray = NDArray[np.float32]
+ProgressFn = Callable[[float], None]
+
+_WORKERS = max(1, min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1))
+
+_FRAME_BLOCK = 256
+
+ACCOMPANIMENT_STEMS = ("drums", "bass", "other")
+BASELINE_STEMS = ("vocals", "drums", "bass", "other")
+
+
+@dataclass(frozen=True, slots=True)
+class SplitParams:
+    """Tuning of :func:`split_accompaniment`; times in seconds, frequencies in Hz.
+
+    The defaults were tuned on synthetic songs rendered with General MIDI
+    instruments (median-frame SDR of each stem).
+    """
+
+    frame_s: float = 0.0929
+    """STFT window length (rounded to a power of two: 4096 at 44.1 kHz)."""
+    overlap: int = 4
+    """STFT window / hop ratio (4: hop 1024 at 44.1 kHz; 8 scores ~0.05 dB more)."""
+    harmonic_s: float = 0.2
+    """Time extent of the harmonic smoother (grey opening, then a mean)."""
+    percussive_hz: float = 80.0
+    """Frequency extent of the percussive smoother (grey opening, then a mean)."""
+    mask_power: float = 2.5
+    """Exponent of the harmonic / percussive soft masks (2 = Wiener-like)."""
+    bass_crossover_hz: float = 120.0
+    """Harmonic energy below this goes to bass whatever its pitch."""
+    bass_f0_min_hz: float = 35.0
+    bass_f0_max_hz: float = 280.0
+    """Search range of the bass fundamental."""
+    bass_salience_harmonics: int = 6
+    """Partials summed when scoring a fundamental candidate."""
+    bass_partials_max_hz: float = 1200.0
+    """Bass partials above this stay in "other"."""
+    bass_partial_decay: float = 0.15
+    """Partial ``h`` (1-based) claims ``exp(-decay * (h - 1))`` of its bins."""
+    bass_partial_width: float = 1.8
+    """Standard deviation of a partial's bump, in STFT bins."""
+    bass_track_smooth_s: float = 0.08
+    """Median smoothing of the fundamental track."""
+    bass_max_partials: int = 12
+    """Highest bass partial number claimed."""
+    bass_width_fraction: float = 0.25
+    """Bump width is capped at this fraction of the partial spacing ``f0``."""
+    infrasonic_hz: float = 20.0
+    """Content below this (DC offsets, rumble) goes to "other", never to bass."""
+    kick_band_hz: float = 120.0
+    """Below this, percussive = what exceeds the sustained level (0 = off)."""
+    kick_harmonic_s: float = 0.2
+    """Time extent of the sustained-level smoother in the kick band."""
+    kick_comb_protect: float = 0.5
+    """How much the bass partials are shielded from the kick-band transient rule."""
+    side_width_ref: float = 0.6
+    """Side/mid energy ratio at which a stem counts as fully stereo (see
+    :func:`_side_weights`)."""
+
+
+DEFAULT_PARAMS = SplitParams()
+
+
+# --------------------------------------------------------------------- STFT ---
+
+
+def _frame_sizes(sr: int, frame_s: float, overlap: int) -> tuple[int, int]:
+    n_fft = int(2 ** round(np.log2(frame_s * sr)))
+    return n_fft, n_fft // overlap
+
+
+def _stft(x: FloatArray, *, n_fft: int, hop: int) -> NDArray[np.complex64]:
+    """Centred STFT with a periodic Hann window.
+
+    Parameters
+    ----------
+    x : np.ndarray, shape (channels, n_samples), float32
+
+    Returns
+    -------
+    np.ndarray, shape (channels, n_frames, n_fft // 2 + 1), complex64
+        Frame ``t`` is centred on sample ``t * hop``.
+    """
+    n = x.shape[-1]
+    pad = n_fft // 2
+    n_frames = 1 + -(-n // hop)
+    total = (n_frames - 1) * hop + n_fft
+    xp = np.zeros((x.shape[0], total), dtype=np.float32)
+    xp[:, pad : pad + n] = x
+    frames = np.lib.stride_tricks.sliding_window_view(xp, n_fft, axis=-1)[:, ::hop]
+    # scipy's FFT keeps float32 (numpy's is far slower on float32 batches).
+    return sp_fft.rfft(frames * _hann(n_fft), axis=-1, workers=_WORKERS)
+
+
+def _istft(spec: NDArray[np.complex64], *, n_fft: int, hop: int, n_samples: int) -> FloatArray:
+    """Inverse of :func:`_stft` (weighted overlap-add), shape (channels, n_samples)."""
+    channels, n_frames, _ = spec.shape
+    window = _hann(n_fft)
+    per = n_fft // hop
+    blocks = np.zeros((channels, n_frames + per - 1, hop), dtype=np.float32)
+    norm = np.zeros((n_frames + per - 1, hop), dtype=np.float32)
+    w2 = (window * window).reshape(per, hop)
+    # Blocks of frames keep the temporaries small (and out of fresh mmap pages).
+    for t0 in range(0, n_frames, _FRAME_BLOCK):
+        t1 = min(n_frames, t0 + _FRAME_BLOCK)
+        frames = sp_fft.irfft(spec[:, t0:t1], n=n_fft, axis=-1, workers=_WORKERS)
+        frames *= window
+        frames = frames.reshape(channels, t1 - t0, per, hop)
+        for j in range(per):  # overlap-add one hop-sized slice of every frame at a time
+            blocks[:, t0 + j : t1 + j] += frames[:, :, j]
+    for j in range(per):
+        norm[j : j + n_frames] += w2[j]
+    pad = n_fft // 2
+    y = blocks.reshape(channels, -1) / np.maximum(norm.reshape(-1), 1e-8)
+    return y[:, pad : pad + n_samples].astype(np.float32, copy=False)
+
+
+def _hann(n: int) -> FloatArray:
+    return (0.5 - 0.5 * np.cos(2 * np.pi * np.arange(n) / n)).astype(np.float32)
+
+
+# ------------------------------------------------------------------ helpers ---
+
+
+def _as_stereo(audio: np.ndarray, name: str) -> FloatArray:
+    x = np.asarray(audio, dtype=np.float32)
+    if x.ndim != 2 or x.shape[0] not in (1, 2) or x.shape[1] == 0:
+        raise ValueError(f"{name} must have shape (2, n_samples), got {x.shape}")
+    if not np.all(np.isfinite(x)):
+        raise ValueError(f"{name} contains NaN or infinite samples")
+    return x
+
+
+def _smooth(mag: FloatArray, size: int, axis: int) -> FloatArray:
+    """Grey opening then running mean along ``axis``: a fast median stand-in.
+
+    The opening (running min, then running max) removes peaks narrower than
+    ``size`` (drum hits along time, partials along frequency); the mean smooths
+    its staircase. Edges repeat the border value.
+    """
+    if size <= 1:
+        return mag
+    opened = _running(np.maximum, _running(np.minimum, mag, size, axis), size, axis)
+    return _running(np.add, opened, size, axis) / np.float32(size)
+
+
+def _running(op: np.ufunc, x: FloatArray, size: int, axis: int) -> FloatArray:
+    """Centred running reduction with ``op`` over ``size`` (odd) samples.
+
+    Shifted whole-array operations: for the short kernels used here this is a
+    few times faster than scipy.ndimage's 1-D filters.
+    """
+    r = size // 2
+    pad = [(0, 0)] * x.ndim
+    pad[axis] = (r, r)
+    xp = np.pad(x, pad, mode="edge")
+    n = x.shape[axis]
+
+    def view(i: int) -> FloatArray:
+        index = [slice(None)] * x.ndim
+        index[axis] = slice(i, i + n)
+        return xp[tuple(index)]
+
+    out = view(0).copy()
+    for i in range(1, size):
+        op(out, view(i), out=out)
+    return out
+
+
+def _odd(n: float) -> int:
+    k = max(1, int(round(n)))
+    return k if k % 2 else k + 1
+
+
+def _bass_f0(
+    harmonic: FloatArray, *, bin_hz: float, hop_s: float, params: SplitParams
+) -> NDArray[np.float64]:
+    """Frame-wise bass fundamental in Hz from a harmonic magnitude (frames, bins)."""
+    n_frames, n_bins = harmonic.shape
+    grid = params.bass_f0_min_hz * 2.0 ** (
+        np.arange(0.0, 12 * np.log2(params.bass_f0_max_hz / params.bass_f0_min_hz), 1 / 3) / 12
+    )
+    top = min(n_bins - 1, int(grid[-1] * params.bass_salience_harmonics / bin_hz) + 2)
+    comp = np.sqrt(harmonic[:, : top + 1])  # compress so one loud partial cannot win alone
+    salience = np.zeros((n_frames, grid.size), dtype=np.float32)
+    for h in range(1, params.bass_salience_harmonics + 1):
+        pos = grid * h / bin_hz
+        i0 = np.floor(pos).astype(np.intp)
+        ok = i0 + 1 <= top
+        frac = (pos - i0)[ok].astype(np.float32)
+        i0 = i0[ok]
+        val = comp[:, i0] * (1 - frac) + comp[:, i0 + 1] * frac
+        salience[:, ok] += val * np.float32(0.85 ** (h - 1))
+    log_f0 = np.log2(grid[np.argmax(salience, axis=1)])
+    k = _odd(params.bass_track_smooth_s / hop_s)
+    return 2.0 ** ndimage.median_filter(log_f0, size=k, mode="nearest")
+
+
+def _bass_comb(
+    f0: NDArray[np.float64], *, n_bins: int, bin_hz: float, params: SplitParams
+) -> FloatArray:
+    """Share of each (frame, bin) claimed by the bass partials, shape (frames, bins)."""
+    n_frames = f0.size
+    top = min(n_bins, int(params.bass_partials_max_hz / bin_hz) + 4)
+    comb = np.zeros((n_frames, top), dtype=np.float32)
+    rows = np.arange(n_frames)
+    n_partials = min(params.bass_max_partials, int(params.bass_partials_max_hz / params.bass_f0_min_hz))
+    reach = int(np.ceil(3 * params.bass_partial_width))
+    width = np.minimum(params.bass_partial_width, params.bass_width_fraction * f0 / bin_hz)
+    for h in range(1, n_partials + 1):
+        freq = f0 * h
+        live = freq < params.bass_partials_max_hz
+        if not live.any():
+            break
+        centre = freq / bin_hz
+        weight = np.float32(np.exp(-params.bass_partial_decay * (h - 1)))
+        base = np.rint(centre).astype(np.intp)
+        for off in range(-reach, reach + 1):
+            b = base + off
+            ok = live & (b >= 0) & (b < top)
+            val = weight * np.exp(-0.5 * ((b[ok] - centre[ok]) / width[ok]) ** 2)
+            np.maximum.at(comb, (rows[ok], b[ok]), val.astype(np.float32))
+    out = np.zeros((n_frames, n_bins), dtype=np.float32)
+    out[:, :top] = comb
+    return out
+
+
+def _accompaniment_masks(
+    mag: FloatArray, *, sr: int, n_fft: int, hop: int, params: SplitParams
+) -> tuple[FloatArray, FloatArray]:
+    """Drums and bass masks (frames, bins) in [0, 1]; "other" is the rest."""
+    bin_hz = sr / n_fft
+    hop_s = hop / sr
+    harm = _smooth(mag, _odd(params.harmonic_s / hop_s), axis=0)
+    perc = _smooth(mag, _odd(params.percussive_hz / bin_hz), axis=1)
+    p = params.mask_power
+    hp, pp = harm**p, perc**p
+    drums = pp / (hp + pp + np.float32(1e-12))
+    harmonic = 1 - drums
+    f0 = _bass_f0(mag * harmonic, bin_hz=bin_hz, hop_s=hop_s, params=params)
+    comb = _bass_comb(f0, n_bins=mag.shape[1], bin_hz=bin_hz, params=params)
+    freqs = np.arange(mag.shape[1], dtype=np.float32) * np.float32(bin_hz)
+    n_kick = int(np.ceil(params.kick_band_hz / bin_hz))
+    if n_kick > 0:
+        low_mag = np.ascontiguousarray(mag[:, :n_kick])
+        sustained = _smooth(low_mag, _odd(params.kick_harmonic_s / hop_s), axis=0)
+        transient = np.maximum(low_mag - sustained, 0)
+        transient *= 1 - np.float32(params.kick_comb_protect) * comb[:, :n_kick]
+        tp, sp = transient**p, sustained**p
+        drums[:, :n_kick] = tp / (tp + sp + np.float32(1e-12))
+        harmonic = 1 - drums
+    low = 1 / (1 + (freqs / np.float32(params.bass_crossover_hz)) ** 8)
+    share = np.maximum(comb, low[None, :])
+    share[:, freqs < params.infrasonic_hz] = 0
+    bass = harmonic * share
+    return drums.astype(np.float32, copy=False), bass.astype(np.float32, copy=False)
+
+
+def _expand(x: FloatArray) -> FloatArray:
+    return np.repeat(x, 2, axis=0) if x.shape[0] == 1 else x
+
+
+def _from_mid_side(ms: FloatArray) -> FloatArray:
+    return np.stack([ms[0] + ms[1], ms[0] - ms[1]])
+
+
+def _side_weights(
+    mid_side: NDArray[np.complex64],
+    drums: FloatArray,
+    bass: FloatArray,
+    *,
+    sr: int,
+    n_fft: int,
+    params: SplitParams,
+) -> tuple[np.float32, np.float32]:
+    """How much of the side channel the drums and the bass masks may claim.
+
+    The bass's width is measured where the bass dominates (harmonic part
+    below the crossover), the drums' where cymbals dominate (percussive part
+    above 4 kHz): side/mid energy ratio over ``side_width_ref``, capped at 1.
+    """
+    freqs = np.arange(drums.shape[1]) * (sr / n_fft)
+    mid2 = mid_side[0].real ** 2 + mid_side[0].imag ** 2
+    side2 = mid_side[1].real ** 2 + mid_side[1].imag ** 2
+
+    def width(mask: FloatArray, band: NDArray[np.bool_]) -> np.float32:
+        m = mask[:, band] ** 2
+        ratio = (side2[:, band] * m).sum() / ((mid2[:, band] * m).sum() + 1e-12)
+        return np.float32(min(1.0, ratio / params.side_width_ref))
+
+    low = freqs < params.bass_crossover_hz
+    high = freqs > 4000.0
+    return width(drums, high), width(1 - drums, low)
+
+
+# ------------------------------------------------------------------- public ---
+
+
+def process_in_chunks(
+    audio: np.ndarray,
+    *,
+    chunk_samples: int,
+    overlap_samples: int,
+    fn: Callable[[FloatArray], dict[str, FloatArray]],
+    progress: ProgressFn | None = None,
+) -> dict[str, FloatArray]:
+    """Run a separator over overlapping chunks and crossfade the results.
+
+    Parameters
+    ----------
+    audio : np.ndarray, shape (channels, n_samples), float32
+    chunk_samples : int
+        Length of each chunk, in samples (the last one is moved back to end at
+        the end of the signal, so every chunk but a lone one has this length).
+    overlap_samples : int
+        Minimum overlap between neighbouring chunks, in samples; the outputs are
+        blended there with complementary raised-cosine fades (they sum to one,
+        so if every chunk's stems sum to its input, the result's stems sum to
+        ``audio``).
+    fn : callable
+        ``fn(chunk) -> {stem: array}``, each array shaped like ``chunk``.
+    progress : callable, optional
+        See Callback.
+
+    Returns
+    -------
+    dict of str to np.ndarray, each shape (channels, n_samples), float32
+
+    Callback
+    --------
+    ``progress(fraction)`` after each chunk, ``fraction`` the share of chunks
+    done, in (0, 1].
+    """
+    n = audio.shape[-1]
+    if overlap_samples < 0 or chunk_samples <= 2 * overlap_samples:
+        raise ValueError("chunk_samples must exceed twice overlap_samples (>= 0)")
+    if n <= chunk_samples:
+        out = fn(audio)
+        if progress is not None:
+            progress(1.0)
+        return out
+    step = chunk_samples - overlap_samples
+    starts = list(range(0, n - chunk_samples, step)) + [n - chunk_samples]
+    result: dict[str, FloatArray] = {}
+    for k, start in enumerate(starts):
+        end = start + chunk_samples
+        weight = np.ones(chunk_samples, dtype=np.float32)
+        if k > 0:  # fade in over the overlap with the previous chunk
+            ov = starts[k - 1] + chunk_samples - start
+            weight[:ov] = _fade_in(ov)
+        if k + 1 < len(starts):  # fade out over the overlap with the next chunk
+            ov = end - starts[k + 1]
+            weight[chunk_samples - ov :] *= 1 - _fade_in(ov)
+        stems = fn(audio[:, start:end])
+        for name, y in stems.items():
+            if name not in result:
+                result[name] = np.zeros((y.shape[0], n), dtype=np.float32)
+            result[name][:, start:end] += y * weight
+        if progress is not None:
+            progress((k + 1) / len(starts))
+    return result
+
+
+def _fade_in(n: int) -> FloatArray:
+    t = (np.arange(n, dtype=np.float64) + 0.5) / n
+    return (np.sin(0.5 * np.pi * t) ** 2).astype(np.float32)
+
+
+def split_accompaniment(
+    accompaniment: np.ndarray,
+    *,
+    sr: int,
+    params: SplitParams = DEFAULT_PARAMS,
+    chunk_s: float = 60.0,
+) -> dict[str, FloatArray]:
+    """Split an accompaniment into drums, bass and other.
+
+    Parameters
+    ----------
+    accompaniment : np.ndarray, shape (2, n_samples), float32
+        The mixture without vocals (mono input may be shape (1, n_samples)).
+    sr : int
+        Sample rate in Hz (any; 44.1 kHz is what the defaults were tuned at).
+    params : SplitParams
+        Tuning; the defaults suit pop-like material.
+    chunk_s : float
+        Longer input is processed in chunks of this many seconds with 1 s
+        crossfades, bounding memory to roughly 16 MB per second of chunk.
+
+    Returns
+    -------
+    dict with keys ``"drums"``, ``"bass"``, ``"other"``
+        Each shape like ``accompaniment``, float32; they sum to
+        ``accompaniment`` up to float rounding.
+    """
+    x = _as_stereo(accompaniment, "accompaniment")
+    if sr <= 0:
+        raise ValueError(f"sr must be positive, got {sr}")
+    n_fft, hop = _frame_sizes(sr, params.frame_s, params.overlap)
+
+    def run(chunk: FloatArray) -> dict[str, FloatArray]:
+        n = chunk.shape[-1]
+        spec = _stft(_expand(chunk), n_fft=n_fft, hop=hop)
+        mag = np.abs(spec).mean(axis=0)
+        drums_m, bass_m = _accompaniment_masks(mag, sr=sr, n_fft=n_fft, hop=hop, params=params)
+        # Masks act on mid and side: a centred source (kick, snare, most bass
+        # lines) lives in the mid only, so the side goes to the drums and bass
+        # only as far as they are measured to be stereo themselves.
+        mid_side = np.stack([spec[0] + spec[1], spec[0] - spec[1]]) * np.float32(0.5)
+        del spec
+        side_drums, side_bass = _side_weights(mid_side, drums_m, bass_m, sr=sr, n_fft=n_fft, params=params)
+        drums = _from_mid_side(
+            _istft(mid_side * np.stack([drums_m, drums_m * side_drums]), n_fft=n_fft, hop=hop, n_samples=n)
+        )
+        bass = _from_mid_side(
+            _istft(mid_side * np.stack([bass_m, bass_m * side_bass]), n_fft=n_fft, hop=hop, n_samples=n)
+        )
+        drums, bass = drums[: chunk.shape[0]], bass[: chunk.shape[0]]
+        return {"drums": drums, "bass": bass, "other": chunk - drums - bass}
+
+    return process_in_chunks(
+        x, chunk_samples=int(chunk_s * sr), overlap_samples=sr, fn=run
+    )
+
+
+def hpss_baseline(
+    mixture: np.ndarray, *, sr: int, chunk_s: float = 60.0
+) -> dict[str, FloatArray]:
+    """Four stems from a plain harmonic/percussive split of the mixture.
+
+    The benchmark baseline: no model, no pitch tracking, fixed bands.
+
+    - STFT of ~46 ms (2048 at 44.1 kHz), hop a quarter of it; harmonic and
+      percussive magnitudes from 17-point median filters along time and along
+      frequency; Wiener-like soft masks (power 2).
+    - drums = percussive part;
+    - bass = harmonic part below 200 Hz;
+    - vocals = harmonic part between 200 Hz and 4 kHz (the singing-voice band);
+    - other = harmonic part above 4 kHz.
+
+    The bands have soft (4th-order) crossovers and every mask sums to one, so
+    the stems sum to ``mixture``.
+
+    Parameters
+    ----------
+    mixture : np.ndarray, shape (2, n_samples), float32
+    sr : int
+        Sample rate in Hz.
+    chunk_s : float
+        Chunk length for bounded memory, in seconds.
+
+    Returns
+    -------
+    dict with keys ``"vocals"``, ``"drums"``, ``"bass"``, ``"other"``
+        Each shape like ``mixture``, float32.
+    """
+    x = _as_stereo(mixture, "mixture")
+    if sr <= 0:
+        raise ValueError(f"sr must be positive, got {sr}")
+    n_fft, hop = _frame_sizes(sr, 0.0464, 4)
+    freqs = np.arange(n_fft // 2 + 1, dtype=np.float32) * np.float32(sr / n_fft)
+    below_200 = 1 / (1 + (freqs / 200.0) ** 4)
+    below_4k = 1 / (1 + (freqs / 4000.0) ** 4)
+
+    def run(chunk: FloatArray) -> dict[str, FloatArray]:
+        spec = _stft(chunk, n_fft=n_fft, hop=hop)
+        mag = np.abs(spec).mean(axis=0)
+        harm = ndimage.median_filter(mag, size=(17, 1), mode="nearest")
+        perc = ndimage.median_filter(mag, size=(1, 17), mode="nearest")
+        perc_m = perc**2 / (harm**2 + perc**2 + np.float32(1e-12))
+        harm_m = 1 - perc_m
+        n = chunk.shape[-1]
+        masks = {
+            "drums": perc_m,
+            "bass": harm_m * below_200,
+            "vocals": harm_m * (below_4k - below_200).clip(0, None),
+        }
+        out = {k: _istft(spec * m, n_fft=n_fft, hop=hop, n_samples=n) for k, m in masks.items()}
+        out["other"] = chunk - out["drums"] - out["bass"] - out["vocals"]
+        return out
+
+    return process_in_chunks(x, chunk_samples=int(chunk_s * sr), overlap_samples=sr, fn=run)
