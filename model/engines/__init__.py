@@ -9,7 +9,7 @@ their heavy dependencies when they first separate.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 from model.engines.base import EngineError, ProgressFn, SeparationEngine
 
@@ -55,9 +55,7 @@ def resolve_engine_name(name: str = "auto", *, model_dir: str | None = None) -> 
         For an unknown name.
     """
     if name not in ENGINE_NAMES:
-        raise ValueError(
-            f"Unknown separation engine {name!r}; choose one of {', '.join(ENGINE_NAMES)}"
-        )
+        raise ValueError(f"Unknown separation engine {name!r}; choose one of {', '.join(ENGINE_NAMES)}")
     if name != "auto":
         return name
     from model.engines.demucs_engine import demucs_weights_available
@@ -65,9 +63,7 @@ def resolve_engine_name(name: str = "auto", *, model_dir: str | None = None) -> 
     return "htdemucs" if demucs_weights_available("htdemucs", model_dir=model_dir) else "offline"
 
 
-def get_engine(
-    name: str = "auto", *, model_dir: str | None = None, device: str = "cpu"
-) -> SeparationEngine:
+def get_engine(name: str = "auto", *, model_dir: str | None = None, device: str = "cpu") -> SeparationEngine:
     """The engine for ``name``, one instance per process and resolved arguments.
 
     Parameters
@@ -94,7 +90,7 @@ def get_engine(
     return _get_engine(resolve_engine_name(name, model_dir=model_dir), model_dir, device)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _get_engine(name: str, model_dir: str | None, device: str) -> SeparationEngine:
     if name == "offline":
         from model.engines.offline import OfflineEngine

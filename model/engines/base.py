@@ -44,9 +44,7 @@ class SeparationEngine(Protocol):
     model_name: str
     stems: tuple[str, ...]
 
-    def separate(
-        self, audio: np.ndarray, *, sr: int, progress: ProgressFn | None = None
-    ) -> dict[str, np.ndarray]:
+    def separate(self, audio: np.ndarray, *, sr: int, progress: ProgressFn | None = None) -> dict[str, np.ndarray]:
         """Separate a song.
 
         Parameters

@@ -278,9 +278,7 @@ class DemucsEngine:
         shifts: int = 0,
     ) -> None:
         if model_name not in DEMUCS_MODELS:
-            raise ValueError(
-                f"Unknown Demucs model {model_name!r}; choose one of {', '.join(DEMUCS_MODELS)}"
-            )
+            raise ValueError(f"Unknown Demucs model {model_name!r}; choose one of {', '.join(DEMUCS_MODELS)}")
         if not (device == "cpu" or device == "cuda" or device.startswith("cuda:")):
             raise ValueError(f"device must be 'cpu' or 'cuda', got {device!r}")
         self.name = model_name
@@ -294,9 +292,7 @@ class DemucsEngine:
         self._lock = threading.Lock()
 
     @classmethod
-    def random_weights(
-        cls, model_name: str = "htdemucs", *, device: str = "cpu", seed: int = 0
-    ) -> DemucsEngine:
+    def random_weights(cls, model_name: str = "htdemucs", *, device: str = "cpu", seed: int = 0) -> DemucsEngine:
         """An engine with the real architecture and random weights.
 
         For timing benchmarks where the released weights are absent: the
@@ -331,9 +327,7 @@ class DemucsEngine:
                 logger.info("Loaded Demucs model %s on %s", self.name, self.device)
             return self._model
 
-    def separate(
-        self, audio: np.ndarray, *, sr: int, progress: ProgressFn | None = None
-    ) -> dict[str, np.ndarray]:
+    def separate(self, audio: np.ndarray, *, sr: int, progress: ProgressFn | None = None) -> dict[str, np.ndarray]:
         """Separate a song with Demucs.
 
         Parameters

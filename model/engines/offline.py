@@ -129,9 +129,7 @@ class OfflineEngine:
             raise ValueError(f"precision must be auto, float32 or bfloat16, got {precision!r}")
         self.precision = precision
 
-    def separate(
-        self, audio: np.ndarray, *, sr: int, progress: ProgressFn | None = None
-    ) -> dict[str, np.ndarray]:
+    def separate(self, audio: np.ndarray, *, sr: int, progress: ProgressFn | None = None) -> dict[str, np.ndarray]:
         """Separate a song into vocals, drums, bass and other.
 
         Parameters
@@ -183,9 +181,7 @@ class OfflineEngine:
             x44 = _resample(part, sr_in=sr, sr_out=NET_SR)
             try:
                 with torch.autocast("cpu", dtype=torch.bfloat16, enabled=use_bf16):
-                    vocals, accompaniment = separate_vocals(
-                        x44, sr=NET_SR, model=net, input_gain=gain
-                    )
+                    vocals, accompaniment = separate_vocals(x44, sr=NET_SR, model=net, input_gain=gain)
             except RuntimeError as exc:
                 raise EngineError(f"Spleeter inference failed: {exc}") from exc
             split = split_accompaniment(accompaniment, sr=NET_SR)
@@ -200,9 +196,7 @@ class OfflineEngine:
             out["other"] = part - out["vocals"] - out["drums"] - out["bass"]
             return out
 
-        stems = process_in_chunks(
-            x, chunk_samples=chunk, overlap_samples=overlap, fn=run, progress=progress
-        )
+        stems = process_in_chunks(x, chunk_samples=chunk, overlap_samples=overlap, fn=run, progress=progress)
         if np.array_equal(x[0], x[1]):
             # Mono in, mono out: the network's two channel masks differ slightly
             # even for identical channels; their mean keeps the stems' sum.

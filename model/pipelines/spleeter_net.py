@@ -99,9 +99,7 @@ class SpleeterUNet(nn.Module):
     def __init__(self, in_channels: int = 2) -> None:
         super().__init__()
         chans = (in_channels, *_ENCODER_FILTERS)
-        self.encoder = nn.ModuleList(
-            _EncoderBlock(chans[i], chans[i + 1]) for i in range(len(_ENCODER_FILTERS))
-        )
+        self.encoder = nn.ModuleList(_EncoderBlock(chans[i], chans[i + 1]) for i in range(len(_ENCODER_FILTERS)))
         dec_in = (
             _ENCODER_FILTERS[-1],
             *(2 * c for c in _DECODER_FILTERS[:-1]),
@@ -216,10 +214,7 @@ def load_unet(path: Path) -> SpleeterUNet:
     for src, dst in key_map.items():
         value = torch.as_tensor(np.asarray(raw[src], dtype=np.float32))
         if value.shape != expected[dst].shape:
-            raise ValueError(
-                f"{path}: {src} has shape {tuple(value.shape)}, "
-                f"{dst} needs {tuple(expected[dst].shape)}"
-            )
+            raise ValueError(f"{path}: {src} has shape {tuple(value.shape)}, {dst} needs {tuple(expected[dst].shape)}")
         state[dst] = value
     for name, tensor in expected.items():
         if name not in state:
@@ -301,9 +296,7 @@ class Spleeter2Stems(nn.Module):
             ``accompaniment`` is ``audio - vocals``, so the pair sums to the input.
         """
         n = audio.shape[-1]
-        spec = torch.stft(
-            audio, n_fft=N_FFT, hop_length=HOP, window=self.window, center=True, return_complex=True
-        )
+        spec = torch.stft(audio, n_fft=N_FFT, hop_length=HOP, window=self.window, center=True, return_complex=True)
         mask = self.vocal_mask(spec[:, :N_BINS].abs() * input_gain)
         if progress is not None:
             progress(0.9)
@@ -312,9 +305,7 @@ class Spleeter2Stems(nn.Module):
         # The network sees only the lowest N_BINS; continue the vocal mask above
         # with its per-frame mean over the top of the seen band.
         full[:, N_BINS:] = mask[:, -_EXTENSION_BINS:].mean(dim=1, keepdim=True)
-        vocals = torch.istft(
-            spec * full, n_fft=N_FFT, hop_length=HOP, window=self.window, center=True, length=n
-        )
+        vocals = torch.istft(spec * full, n_fft=N_FFT, hop_length=HOP, window=self.window, center=True, length=n)
         if progress is not None:
             progress(1.0)
         return vocals, audio - vocals

@@ -26,9 +26,7 @@ def sine(freq_hz: float, *, sr: int, n: int, amp: float) -> np.ndarray:
 def chord(*, sr: int, n: int) -> np.ndarray:
     """A sustained C major triad (C4 E4 G4) with three partials per note."""
     t = np.arange(n) / sr
-    return sum(
-        0.06 / k * np.sin(2 * np.pi * k * f * t) for f in (261.63, 329.63, 392.0) for k in (1, 2, 3)
-    )
+    return sum(0.06 / k * np.sin(2 * np.pi * k * f * t) for f in (261.63, 329.63, 392.0) for k in (1, 2, 3))
 
 
 def voice(*, sr: int, n: int, seed: int = 0) -> np.ndarray:

@@ -100,9 +100,7 @@ def test_random_weights_builds_the_htdemucs_architecture() -> None:
 
 
 def test_registry_names_and_errors(empty_caches: Path) -> None:
-    assert ENGINE_NAMES == (
-        "auto", "offline", "htdemucs", "htdemucs_ft", "htdemucs_6s", "demucs_unittest"
-    )
+    assert ENGINE_NAMES == ("auto", "offline", "htdemucs", "htdemucs_ft", "htdemucs_6s", "demucs_unittest")
     with pytest.raises(ValueError, match="Unknown separation engine 'nope'"):
         get_engine("nope")
     with pytest.raises(ValueError, match="device"):
