@@ -22,3 +22,14 @@ def media(settings, tmp_path: Path) -> Path:
 def stored_files(media: Path) -> list[str]:
     """Every file in the storage folder, as keys."""
     return sorted(str(p.relative_to(media)) for p in media.rglob("*") if p.is_file())
+
+
+@pytest.fixture
+def empty_broker():
+    """The broker's queues, empty before and after the test."""
+    import dramatiq
+
+    broker = dramatiq.get_broker()
+    broker.flush_all()
+    yield broker
+    broker.flush_all()

@@ -19,10 +19,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def _empty_broker():
-    dramatiq.get_broker().flush_all()
-    yield
-    dramatiq.get_broker().flush_all()
+def _queues_empty(empty_broker):
+    return empty_broker
 
 
 @pytest.fixture

@@ -38,10 +38,8 @@ def _pending_messages() -> int:
 
 
 @pytest.fixture(autouse=True)
-def _empty_broker():
-    dramatiq.get_broker().flush_all()
-    yield
-    dramatiq.get_broker().flush_all()
+def _queues_empty(empty_broker):
+    return empty_broker
 
 
 def _upload(client: APIClient, path: Path, *, name: str | None = None, filename: str | None = None):

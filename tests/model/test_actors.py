@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dramatiq
 import numpy as np
 import pytest
 import soundfile as sf
@@ -19,10 +18,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def _empty_broker():
-    dramatiq.get_broker().flush_all()
-    yield
-    dramatiq.get_broker().flush_all()
+def _queues_empty(empty_broker):
+    return empty_broker
 
 
 def test_export_actor_renders_the_mix(media):
