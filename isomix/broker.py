@@ -28,3 +28,23 @@ def broker_setup() -> dramatiq.Broker:
         raise ValueError(f"ISOMIX_BROKER_URL {url!r} is neither redis://, sqlite:/// nor stub://")
     dramatiq.set_broker(broker)
     return broker
+
+
+def queue_depth(queue_name: str, *, broker: dramatiq.Broker | None = None) -> int:
+    """Messages waiting or running on ``queue_name`` (and its delay queue), on any of our brokers."""
+    from dramatiq.common import dq_name
+
+    broker = broker or dramatiq.get_broker()
+    from isomix.sqlite_broker import SQLiteBroker
+
+    if isinstance(broker, SQLiteBroker):
+        return broker.pending(queue_name)
+    from dramatiq.brokers.redis import RedisBroker
+
+    if isinstance(broker, RedisBroker):
+        return sum(int(broker.client.hlen(f"{broker.namespace}:{q}.msgs")) for q in (queue_name, dq_name(queue_name)))
+    from dramatiq.brokers.stub import StubBroker
+
+    if isinstance(broker, StubBroker):
+        return sum(broker.queues[q].qsize() for q in (queue_name, dq_name(queue_name)) if q in broker.queues)
+    raise TypeError(f"no queue depth for {type(broker).__name__}")

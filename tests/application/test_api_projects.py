@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 
-import dramatiq
 import pytest
 import soundfile as sf
 from django.db import connection
@@ -12,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from domain.models import Export, Job, Project, Stem
+from isomix.broker import queue_depth
 from tests.conftest import stored_files
 from tests.factories import project_create_ready, user_create
 
@@ -151,7 +151,7 @@ def test_export_is_queued_with_clean_settings(client, project, django_capture_on
     assert export.settings["master_gain_db"] == -1.5
     assert export.settings["stems"]["vocals"] == {"gain_db": -3.0, "mute": True, "solo": False, "pan": 0.0}
     assert export.settings["stems"]["bass"] == {"gain_db": 0.0, "mute": False, "solo": False, "pan": 0.0}
-    assert dramatiq.get_broker().pending("cpu") == 1
+    assert queue_depth("cpu") == 1
 
 
 @pytest.mark.parametrize(

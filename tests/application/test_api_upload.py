@@ -5,12 +5,12 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-import dramatiq
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
 
 from domain.models import Job, Project
+from isomix.broker import queue_depth
 from tests.audio import write_song
 from tests.conftest import stored_files
 from tests.factories import project_create_ready, user_create
@@ -33,8 +33,7 @@ def client(user) -> APIClient:
 
 
 def _pending_messages() -> int:
-    broker = dramatiq.get_broker()
-    return broker.pending("gpu")
+    return queue_depth("gpu")
 
 
 @pytest.fixture(autouse=True)

@@ -6,6 +6,7 @@ import pytest
 from django.test import Client
 
 from domain.models import Job, Project
+from isomix.broker import queue_depth
 from tests.conftest import stored_files
 from tests.factories import PASSWORD, project_create_ready, user_create
 
@@ -115,7 +116,7 @@ def test_admin_filters_jobs_and_retries_a_failed_one(django_capture_on_commit_ca
     assert retry.status_code == 302
     failed.refresh_from_db()
     assert failed.state == Job.State.QUEUED and failed.user_error == ""
-    assert dramatiq.get_broker().pending("cpu") == 1
+    assert queue_depth("cpu") == 1
     dramatiq.get_broker().flush_all()
     for page in ("project", "stem", "export"):
         assert client.get(f"/admin/domain/{page}/").status_code == 200
