@@ -6,7 +6,7 @@ PIP := $(VENV)/bin/pip
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test bench lint system venv migrate clean
+.PHONY: run test test-production bench lint system venv migrate clean
 
 $(VENV)/.installed: requirements.txt requirements-models.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -33,6 +33,14 @@ test: venv
 	bash scripts/system-deps.sh --browser
 	$(MAKE) lint
 	$(PY) -m pytest
+	$(MAKE) test-production
+
+# The same suite on the production parts: real PostgreSQL and Redis servers on loopback.
+SERVICES := var/test-services
+test-production: venv
+	mkdir -p var && bash scripts/services.sh start $(SERVICES) > var/test-services.env
+	. ./var/test-services.env && $(PY) -m pytest -p no:cacheprovider; \
+	  rc=$$?; bash scripts/services.sh stop $(SERVICES); exit $$rc
 
 bench: venv system
 	bash bench/install_bench_deps.sh $(VENV)

@@ -26,8 +26,25 @@ def broker_setup() -> dramatiq.Broker:
         broker = StubBroker()
     else:
         raise ValueError(f"ISOMIX_BROKER_URL {url!r} is neither redis://, sqlite:/// nor stub://")
+    broker.add_middleware(DatabaseConnections())
     dramatiq.set_broker(broker)
     return broker
+
+
+class DatabaseConnections(dramatiq.Middleware):
+    """Each message starts and ends with usable database connections, as a request does."""
+
+    def before_process_message(self, broker: dramatiq.Broker, message: dramatiq.Message) -> None:
+        from django.db import close_old_connections
+
+        close_old_connections()
+
+    def after_process_message(self, broker, message, *, result=None, exception=None) -> None:
+        from django.db import close_old_connections
+
+        close_old_connections()
+
+    after_skip_message = after_process_message
 
 
 def queue_depth(queue_name: str, *, broker: dramatiq.Broker | None = None) -> int:

@@ -15,7 +15,6 @@ from pathlib import Path
 
 import dramatiq
 from django.conf import settings
-from django.db import close_old_connections
 from dramatiq.middleware import TimeLimitExceeded
 
 from business.selectors import plan_limits_for_user
@@ -69,7 +68,6 @@ def isomix_actor(*, queue: str, time_limit_s: int) -> Callable[[Callable[[str], 
 
 
 def _run_job(job_id: str, work: Callable[[Job, Progress], None], stages: list[tuple[str, float]]) -> None:
-    close_old_connections()
     job = Job.objects.select_related("project").filter(id=job_id).first()
     if job is None or job.is_finished:
         return
@@ -89,8 +87,6 @@ def _run_job(job_id: str, work: Callable[[Job, Progress], None], stages: list[tu
             return
         job_set_state(job=job, state=Job.State.QUEUED)
         raise  # Dramatiq retries it after a back-off
-    finally:
-        close_old_connections()
     job_set_state(job=job, state=Job.State.DONE)
 
 

@@ -26,16 +26,18 @@ start)
   if [ ! -f "$dir/pg/PG_VERSION" ]; then
     as_postgres "$pg_bin/initdb" -D "$dir/pg" -U postgres --auth=trust -E UTF8 >/dev/null
   fi
-  as_postgres "$pg_bin/pg_ctl" -D "$dir/pg" -l "$dir/pg.log" -w \
-    -o "-p $pg_port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off" start >/dev/null
+  as_postgres "$pg_bin/pg_ctl" -D "$dir/pg" status >/dev/null 2>&1 \
+    || as_postgres "$pg_bin/pg_ctl" -D "$dir/pg" -l "$dir/pg.log" -w \
+      -o "-p $pg_port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off" start >/dev/null
   as_postgres "$pg_bin/psql" -h 127.0.0.1 -p "$pg_port" -U postgres -tAc \
     "SELECT 1 FROM pg_roles WHERE rolname='isomix'" | grep -q 1 \
     || { as_postgres "$pg_bin/psql" -h 127.0.0.1 -p "$pg_port" -U postgres -qc \
            "CREATE ROLE isomix LOGIN CREATEDB PASSWORD 'isomix'" \
          && as_postgres "$pg_bin/psql" -h 127.0.0.1 -p "$pg_port" -U postgres -qc \
            "CREATE DATABASE isomix OWNER isomix"; }
-  redis-server --port "$redis_port" --bind 127.0.0.1 --daemonize yes --save "" --appendonly no \
-    --dir "$dir" --pidfile "$dir/redis.pid" --logfile "$dir/redis.log"
+  redis-cli -p "$redis_port" ping >/dev/null 2>&1 \
+    || redis-server --port "$redis_port" --bind 127.0.0.1 --daemonize yes --save "" --appendonly no \
+      --dir "$dir" --pidfile "$dir/redis.pid" --logfile "$dir/redis.log"
   for _ in $(seq 50); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break; sleep 0.1; done
   echo "export DATABASE_URL=postgres://isomix:isomix@127.0.0.1:$pg_port/isomix"
   echo "export REDIS_URL=redis://127.0.0.1:$redis_port/0"
