@@ -29,7 +29,7 @@ class ThreadSafeInMemoryChannelLayer(InMemoryChannelLayer):
 
     async def _on_home_loop(self, coro) -> None:
         home = self._home_loop
-        if home is None or home is asyncio.get_running_loop() or home.is_closed():
+        if home is None or home is asyncio.get_running_loop() or not home.is_running():
             await coro
             return
         await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coro, home))

@@ -218,8 +218,30 @@ def test_schema_and_docs_are_served(client):
     assert b"swagger" in docs.content.lower()
 
 
-def test_health(client):
+def test_health_reports_each_dependency(client):
     response = APIClient().get("/health")
 
     assert response.status_code == 200
-    assert response.json()["checks"] == {"database": "ok", "storage": "ok"}
+    checks = response.json()["checks"]
+    assert set(checks) == {"database", "broker", "channel_layer", "storage", "disk"}
+    assert all(c["status"] == "ok" for c in checks.values())
+    assert checks["broker"]["queues"] == {"gpu": 0, "cpu": 0}
+    assert checks["disk"]["free_bytes"] > 0
+
+
+def test_health_is_503_when_a_dependency_is_down(client, monkeypatch):
+    from application import health
+
+    def broken() -> dict:
+        raise ConnectionError("broker unreachable")
+
+    monkeypatch.setitem(health.CHECKS, "broker", broken)
+
+    response = APIClient().get("/health")
+
+    assert response.status_code == 503
+    body = response.json()
+    assert body["status"] == "error"
+    assert body["checks"]["broker"]["status"] == "error"
+    assert "broker unreachable" in body["checks"]["broker"]["error"]
+    assert body["checks"]["database"]["status"] == "ok"
