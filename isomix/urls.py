@@ -5,10 +5,12 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from application import pages
 from application.health import health
+from application.metrics import metrics
 
 urlpatterns = [
     path("", pages.home, name="home"),
     path("health", health, name="health"),
+    path("metrics", metrics, name="metrics"),
     path("accounts/signup/", pages.signup, name="signup"),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

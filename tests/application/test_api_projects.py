@@ -245,3 +245,16 @@ def test_health_is_503_when_a_dependency_is_down(client, monkeypatch):
     assert body["checks"]["broker"]["status"] == "error"
     assert "broker unreachable" in body["checks"]["broker"]["error"]
     assert body["checks"]["database"]["status"] == "ok"
+
+
+def test_metrics_expose_requests_jobs_and_queues(client, project):
+    APIClient().get("/health")
+
+    response = APIClient().get("/metrics")
+
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert 'isomix_http_requests_total{method="GET",status="200"}' in text
+    assert 'isomix_jobs{kind="separate",state="done"} 1.0' in text
+    assert 'isomix_job_duration_seconds_count{kind="separate"}' in text
+    assert 'isomix_queue_depth{queue="gpu"} 0.0' in text
