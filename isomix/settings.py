@@ -15,12 +15,28 @@ env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
-# The embedded default runs on localhost only; production must set its own key.
-SECRET_KEY = env("DJANGO_SECRET_KEY", default="" if not DEBUG else "dev-only-insecure-key")
-if not SECRET_KEY:
-    SECRET_KEY = env("ISOMIX_EMBEDDED_SECRET_KEY", default="embedded-localhost-only-insecure-key")
+# Production (compose.yaml sets it): no default secret key, secure cookies, HSTS.
+PRODUCTION = env.bool("ISOMIX_PRODUCTION", default=False)
+if PRODUCTION:
+    SECRET_KEY = env("DJANGO_SECRET_KEY", default="")
+    if len(SECRET_KEY) < 50:
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured("ISOMIX_PRODUCTION needs DJANGO_SECRET_KEY: 50 or more random characters.")
+else:
+    # The embedded default listens on localhost only.
+    SECRET_KEY = env("DJANGO_SECRET_KEY", default="embedded-localhost-only-insecure-key")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+if PRODUCTION:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
+    SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=31_536_000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+    SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=True)
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
+    # /health and /metrics are probed over plain HTTP inside the deployment.
+    SECURE_REDIRECT_EXEMPT = [r"^health$", r"^metrics$"]
 
 VAR_DIR = Path(env("ISOMIX_VAR_DIR", default=str(BASE_DIR / "var")))
 
@@ -154,6 +170,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {"StemKindEnum": "domain.models.StemKind", "JobKindEnum": "domain.models.Job.Kind"},
 }
 
 # Product limits (the Free plan's defaults; plans come later).

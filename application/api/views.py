@@ -35,6 +35,9 @@ class ProjectsApi(APIView):
         file = serializers.FileField(allow_empty_file=True)
         name = serializers.CharField(max_length=200, required=False, allow_blank=True)
 
+        class Meta:
+            ref_name = "ProjectCreateInput"
+
     @extend_schema(responses=ProjectListOutputSerializer(many=True), operation_id="projects_list")
     def get(self, request: Request) -> Response:
         paginator = LimitOffsetPagination()
@@ -105,6 +108,9 @@ class StemPeaksApi(APIView):
         duration_s = serializers.FloatField()
         peaks = serializers.ListField(child=serializers.ListField(child=serializers.FloatField()))
 
+        class Meta:
+            ref_name = "StemPeaks"
+
     @extend_schema(responses=OutputSerializer, operation_id="stems_peaks")
     def get(self, request: Request, project_id: str, kind: str) -> Response:
         stem = stem_get_for_user(user=request.user, project_id=project_id, kind=kind)
@@ -124,6 +130,9 @@ class ExportCreateApi(APIView):
         format = serializers.ChoiceField(choices=Export.Format.choices)
         master_gain_db = serializers.FloatField(min_value=-120, max_value=24, default=0.0)
         stems = serializers.DictField(child=serializers.DictField(), required=False, default=dict)
+
+        class Meta:
+            ref_name = "ExportCreateInput"
 
         def validate_stems(self, value: dict) -> dict:
             cleaned = {}

@@ -24,6 +24,13 @@ window, 23 ms hop at 44.1 kHz):
 5. **Stereo**: the masks act on mid and side. Kick, snare and bass are usually
    centred, so the drums and bass masks claim the side channel only as far as
    each is measured to be wide in this chunk; the rest of the side is "other".
+6. **Wiener refinement** below ~2 kHz, where bass partials and chord notes
+   overlap: the masked estimates give each stem a power spectrogram and a
+   per-frequency stereo covariance, and one multichannel Wiener filter
+   (Duong et al. 2010, as in Nugraha / Liutkus' norbert) re-distributes the
+   mixture between them. Stems that sit at different places in the stereo
+   field (a panned comping part against a centred bass) separate better than
+   with one mask for both channels.
 
 The masks sum to one in every bin, and "other" is formed as
 ``accompaniment - drums - bass`` in the time domain, so the three stems sum to
@@ -80,7 +87,7 @@ class SplitParams:
     """Time extent of the harmonic smoother (grey opening, then a mean)."""
     percussive_hz: float = 80.0
     """Frequency extent of the percussive smoother (grey opening, then a mean)."""
-    mask_power: float = 2.0
+    mask_power: float = 1.5
     """Exponent of the harmonic / percussive soft masks (2 = Wiener-like)."""
     bass_crossover_hz: float = 180.0
     """Harmonic energy below this goes to bass whatever its pitch."""
@@ -112,6 +119,12 @@ class SplitParams:
     side_width_ref: float = 0.3
     """Side/mid energy ratio at which a stem counts as fully stereo (see
     :func:`_side_weights`)."""
+    wiener_iterations: int = 1
+    """Multichannel Wiener passes over the masked estimates (0 = off; a second
+    pass scores ~0.1 dB lower)."""
+    wiener_max_hz: float = 2000.0
+    """The Wiener refinement acts below this; above, it gains nothing on our
+    songs and would cost most of its time."""
 
 
 DEFAULT_PARAMS = SplitParams()
@@ -345,6 +358,57 @@ def _side_weights(
     return width(drums, high), width(1 - drums, low)
 
 
+def _wiener(
+    mix: NDArray[np.complex64], estimates: list[NDArray[np.complex64]], *, iterations: int
+) -> list[NDArray[np.complex64]]:
+    """Multichannel Wiener refinement of stereo source estimates.
+
+    Each source ``j`` is modelled as a zero-mean Gaussian with power
+    spectrogram ``v_j(t, f)`` (channel-mean power of its estimate) and a
+    time-invariant 2 x 2 spatial covariance ``R_j(f)`` (its estimate's channel
+    covariance summed over frames, over ``sum_t v_j``); the new estimate is
+    ``v_j R_j (sum_k v_k R_k)^-1 mix``. The last source is implicit: the
+    remainder ``mix - sum(estimates)``.
+
+    Parameters
+    ----------
+    mix : np.ndarray, shape (2, frames, bins), complex64
+        The two channels (any basis: left/right or mid/side).
+    estimates : list of np.ndarray, each shape (2, frames, bins), complex64
+        All sources but the remainder.
+    iterations : int
+        Passes; each uses the previous pass's estimates.
+
+    Returns
+    -------
+    list of np.ndarray, like ``estimates``
+    """
+    eps = np.float32(1e-10)
+    sources = [*estimates, mix - sum(estimates)]
+    for _ in range(iterations):
+        power, cov = [], []
+        for y in sources:
+            p0 = y[0].real ** 2 + y[0].imag ** 2
+            p1 = y[1].real ** 2 + y[1].imag ** 2
+            v = 0.5 * (p0 + p1)
+            norm = v.sum(axis=0) + eps
+            cov.append((p0.sum(axis=0) / norm, p1.sum(axis=0) / norm, (y[0] * np.conj(y[1])).sum(axis=0) / norm))
+            power.append(v)
+        # Mixture covariance [[a, c], [c*, b]] per bin, and its inverse applied to the mix.
+        a = sum(v * r[0] for v, r in zip(power, cov, strict=True)) + eps
+        b = sum(v * r[1] for v, r in zip(power, cov, strict=True)) + eps
+        c = sum(v * r[2] for v, r in zip(power, cov, strict=True))
+        det = np.maximum(a * b - (c.real**2 + c.imag**2), eps * (a + b))
+        z0 = (b * mix[0] - c * mix[1]) / det
+        z1 = (a * mix[1] - np.conj(c) * mix[0]) / det
+        refined = [
+            np.stack([v * (r[0] * z0 + r[2] * z1), v * (np.conj(r[2]) * z0 + r[1] * z1)]).astype(np.complex64)
+            for v, r in zip(power[:-1], cov[:-1], strict=True)
+        ]
+        sources = [*refined, mix - sum(refined)]
+    return sources[:-1]
+
+
 # ------------------------------------------------------------------- public ---
 
 
@@ -461,12 +525,17 @@ def split_accompaniment(
         mid_side = np.stack([spec[0] + spec[1], spec[0] - spec[1]]) * np.float32(0.5)
         del spec
         side_drums, side_bass = _side_weights(mid_side, drums_m, bass_m, sr=sr, n_fft=n_fft, params=params)
-        drums = _from_mid_side(
-            _istft(mid_side * np.stack([drums_m, drums_m * side_drums]), n_fft=n_fft, hop=hop, n_samples=n)
-        )
-        bass = _from_mid_side(
-            _istft(mid_side * np.stack([bass_m, bass_m * side_bass]), n_fft=n_fft, hop=hop, n_samples=n)
-        )
+        drums_ms = mid_side * np.stack([drums_m, drums_m * side_drums])
+        bass_ms = mid_side * np.stack([bass_m, bass_m * side_bass])
+        low = min(mid_side.shape[-1], int(params.wiener_max_hz / (sr / n_fft)) + 1)
+        if params.wiener_iterations > 0 and low > 0:
+            drums_ms[..., :low], bass_ms[..., :low] = _wiener(
+                mid_side[..., :low],
+                [drums_ms[..., :low], bass_ms[..., :low]],
+                iterations=params.wiener_iterations,
+            )
+        drums = _from_mid_side(_istft(drums_ms, n_fft=n_fft, hop=hop, n_samples=n))
+        bass = _from_mid_side(_istft(bass_ms, n_fft=n_fft, hop=hop, n_samples=n))
         drums, bass = drums[: chunk.shape[0]], bass[: chunk.shape[0]]
         return {"drums": drums, "bass": bass, "other": chunk - drums - bass}
 
