@@ -105,6 +105,10 @@ class Job(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    enqueued_at = models.DateTimeField(null=True, blank=True, help_text=_("When its message reached the broker."))
+    heartbeat_at = models.DateTimeField(
+        null=True, blank=True, help_text=_("Last sign of life from the worker running it.")
+    )
 
     class Meta:
         ordering = ["created_at"]

@@ -12,10 +12,12 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
-from uuid import uuid4
+from uuid import UUID, uuid4
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files import File
 from django.core.files.storage import default_storage
@@ -127,9 +129,11 @@ def project_create(
     """
     project_id = uuid4()
     key = storage_keys.original_key(project_id=project_id, ext=inspected.info.extension)
+    retention_days = settings.ISOMIX_RETENTION_DAYS
     project = Project(
         id=project_id,
         owner=owner,
+        expires_at=timezone.now() + timedelta(days=retention_days) if retention_days > 0 else None,
         name=_display_name(name=name, filename=original_filename),
         original_key=key,
         original_filename=Path(original_filename.replace("\\", "/")).name[:255],
@@ -205,12 +209,14 @@ def job_set_state(
         )
     now = timezone.now()
     job.state = state
+    job.heartbeat_at = now if state == Job.State.RUNNING else None
     if state == Job.State.RUNNING:
         job.started_at = now
         job.finished_at = None
         job.attempts += 1
         job.error = job.user_error = ""
     elif state == Job.State.QUEUED:
+        job.enqueued_at = None
         job.progress = 0
         job.stage = ""
         job.started_at = job.finished_at = None
@@ -236,11 +242,17 @@ def job_set_state(
     return job
 
 
+def job_mark_enqueued(*, job_id: UUID | str) -> None:
+    """Record that the job's message reached the broker (see ``model.services.jobs_sweep``)."""
+    Job.objects.filter(id=job_id).update(enqueued_at=timezone.now())
+
+
 def job_progress_set(*, job: Job, progress: int, stage: str) -> None:
     """Record a running job's progress without touching the rest of the row."""
     job.progress = progress
     job.stage = stage
-    Job.objects.filter(id=job.id).update(progress=progress, stage=stage)
+    job.heartbeat_at = timezone.now()
+    Job.objects.filter(id=job.id).update(progress=progress, stage=stage, heartbeat_at=job.heartbeat_at)
     job_progress_publish(job)
 
 
@@ -340,3 +352,54 @@ def export_file_save(*, export: Export, path: Path) -> Export:
     export.file_key = key
     export.save(update_fields=["file_key"])
     return export
+
+
+# ---------------------------------------------------------------- housekeeping
+
+
+def projects_expired_delete(*, now: datetime | None = None) -> int:
+    """Delete the projects whose retention period is over, with their files."""
+    now = now or timezone.now()
+    count = 0
+    for project in Project.objects.filter(expires_at__lte=now).prefetch_related("stems", "exports"):
+        with transaction.atomic():
+            project_delete(project=project)
+        count += 1
+    return count
+
+
+#: Top-level storage folders and how a key in each names its owner.
+_OWNED_FOLDERS = ("uploads", "stems", "previews", "exports")
+
+
+def _storage_walk(folder: str) -> Iterator[str]:
+    try:
+        dirs, files = default_storage.listdir(folder)
+    except FileNotFoundError:
+        return
+    for name in files:
+        yield f"{folder}/{name}"
+    for name in dirs:
+        yield from _storage_walk(f"{folder}/{name}")
+
+
+def storage_orphans_delete(*, older_than_s: float = 3600, now: datetime | None = None) -> list[str]:
+    """Delete stored files no row points at (left by a crash), once they are old enough.
+
+    The age margin keeps files a job is writing right now (before its row exists).
+    """
+    now = now or timezone.now()
+    known: set[str] = set(Project.objects.values_list("original_key", flat=True))
+    for file_key, preview_key in Stem.objects.values_list("file_key", "preview_key"):
+        known.update((file_key, preview_key))
+    known.update(Export.objects.exclude(file_key="").values_list("file_key", flat=True))
+    deleted = []
+    for folder in _OWNED_FOLDERS:
+        for key in _storage_walk(folder):
+            if key in known:
+                continue
+            if (now - default_storage.get_modified_time(key)).total_seconds() < older_than_s:
+                continue
+            default_storage.delete(key)
+            deleted.append(key)
+    return deleted

@@ -6,11 +6,14 @@ Actors are enqueued only after the transaction that created their job commits
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from business.selectors import plan_limits_for_user
@@ -19,6 +22,7 @@ from domain.models import Export, Job, Project, StemKind
 from domain.services import (
     export_create,
     job_create,
+    job_mark_enqueued,
     job_set_state,
     project_create,
     project_set_status,
@@ -32,7 +36,12 @@ def _enqueue_on_commit(job: Job) -> None:
 
     actor = actor_for_job_kind(job.kind)
     job_id = str(job.id)
-    transaction.on_commit(lambda: actor.send(job_id))
+
+    def send() -> None:
+        actor.send(job_id)
+        job_mark_enqueued(job_id=job_id)
+
+    transaction.on_commit(send)
 
 
 def project_upload(*, owner: AbstractBaseUser, upload: UploadedFile, name: str = "") -> Project:
@@ -114,3 +123,51 @@ def job_retry(*, job: Job) -> Job:
             project_set_status(project=job.project, status=Project.Status.PENDING)
         _enqueue_on_commit(job)
     return job
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    requeued: list[str]
+    failed: list[str]
+    enqueued: list[str]
+
+
+WORKER_LOST_MESSAGE = _("The worker processing this song stopped several times. Please try again later.")
+
+
+def jobs_sweep(*, stale_after_s: float, unsent_after_s: float = 60.0, now: datetime | None = None) -> SweepResult:
+    """Rescue jobs that nothing will finish.
+
+    - running, but the worker has not reported for ``stale_after_s`` (killed, machine
+      lost): queued again, or failed for good once it has used its attempts;
+    - queued in a committed transaction whose message never reached the broker (the
+      process died between commit and send): sent now.
+    """
+    from model.actors import MAX_ATTEMPTS
+
+    now = now or timezone.now()
+    requeued, failed, enqueued = [], [], []
+    stale = Job.objects.filter(state=Job.State.RUNNING, heartbeat_at__lt=now - timedelta(seconds=stale_after_s))
+    for job_id in stale.values_list("id", flat=True):
+        with transaction.atomic():
+            job = Job.objects.select_for_update().select_related("project").get(id=job_id)
+            if job.state != Job.State.RUNNING:
+                continue
+            if job.attempts >= MAX_ATTEMPTS:
+                job_set_state(job=job, state=Job.State.FAILED, error="worker stopped heartbeating",
+                              user_error=str(WORKER_LOST_MESSAGE))  # fmt: skip
+                if job.kind == Job.Kind.SEPARATE:
+                    project_set_status(project=job.project, status=Project.Status.FAILED, error=job.user_error)
+                failed.append(str(job.id))
+            else:
+                job_set_state(job=job, state=Job.State.QUEUED)
+                _enqueue_on_commit(job)
+                requeued.append(str(job.id))
+    unsent = Job.objects.filter(
+        state=Job.State.QUEUED, enqueued_at__isnull=True, created_at__lt=now - timedelta(seconds=unsent_after_s)
+    )
+    for job in unsent:
+        with transaction.atomic():
+            _enqueue_on_commit(job)
+        enqueued.append(str(job.id))
+    return SweepResult(requeued=requeued, failed=failed, enqueued=enqueued)

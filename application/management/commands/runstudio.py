@@ -8,9 +8,30 @@ taken are put back first, so jobs left unfinished by a restart resume.
 
 from __future__ import annotations
 
+import logging
+import threading
+import time
+
 import dramatiq
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
+
+HOUSEKEEPING_EVERY_S = 60
+
+
+def _housekeeping_loop() -> None:
+    from django.db import close_old_connections
+
+    from application.management.commands.housekeeping import housekeeping_once
+
+    while True:
+        time.sleep(HOUSEKEEPING_EVERY_S)
+        try:
+            housekeeping_once()
+        except Exception:  # the next round tries again; the web and the worker go on
+            logging.getLogger(__name__).exception("housekeeping failed")
+        finally:
+            close_old_connections()
 
 
 class Command(BaseCommand):
@@ -36,6 +57,7 @@ class Command(BaseCommand):
                     self.stdout.write(f"Resuming {resumed} unfinished job(s).")
             worker = dramatiq.Worker(broker, worker_threads=threads, worker_timeout=500)
             worker.start()
+            threading.Thread(target=_housekeeping_loop, name="housekeeping", daemon=True).start()
         where = "no worker" if worker is None else f"worker: {threads} thread(s)"
         self.stdout.write(f"IsoMix Studio on http://{host}:{port}/ ({where})", ending="\n")
         self.stdout.flush()

@@ -1,0 +1,42 @@
+"""``manage.py housekeeping [--loop SECONDS]``: rescue stuck jobs, expire projects, drop orphan files."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandParser
+
+from domain.services import projects_expired_delete, storage_orphans_delete
+from model.services import jobs_sweep
+
+logger = logging.getLogger(__name__)
+
+
+def housekeeping_once() -> dict[str, int]:
+    swept = jobs_sweep(stale_after_s=settings.ISOMIX_JOB_STALE_AFTER_S)
+    report = {
+        "requeued": len(swept.requeued),
+        "failed": len(swept.failed),
+        "enqueued": len(swept.enqueued),
+        "expired": projects_expired_delete(),
+        "orphans": len(storage_orphans_delete()),
+    }
+    if any(report.values()):
+        logger.info("housekeeping: %s", report)
+    return report
+
+
+class Command(BaseCommand):
+    help = "Requeue or fail jobs whose worker stopped, send unsent jobs, delete expired projects and orphan files."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--loop", type=float, default=0, help="repeat every SECONDS (0: run once)")
+
+    def handle(self, *args, loop: float, **options) -> None:
+        while True:
+            self.stdout.write(str(housekeeping_once()))
+            if not loop:
+                return
+            time.sleep(loop)
