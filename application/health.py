@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 import time
 from collections.abc import Callable
 from typing import Any
@@ -46,7 +47,10 @@ def _storage() -> dict[str, Any]:
 
 
 def _disk() -> dict[str, Any]:
-    free = shutil.disk_usage(settings.MEDIA_ROOT if _local_media() else settings.VAR_DIR).free
+    path = Path(settings.MEDIA_ROOT if _local_media() else settings.VAR_DIR).resolve()
+    while not path.exists():  # a fresh install has not written its first file yet
+        path = path.parent
+    free = shutil.disk_usage(path).free
     if free < MIN_FREE_DISK_BYTES:
         raise OSError(f"only {free // 1_000_000} MB free")
     return {"free_bytes": free}
