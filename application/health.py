@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import shutil
-from pathlib import Path
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from asgiref.sync import async_to_sync
