@@ -60,6 +60,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "application.middleware.RequestIdMiddleware",
     "application.metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -188,11 +189,19 @@ ISOMIX_DEMUCS_MODEL_DIR = env("ISOMIX_DEMUCS_MODEL_DIR", default="") or None
 ISOMIX_TORCH_DEVICE = env("ISOMIX_TORCH_DEVICE", default="cpu")
 ISOMIX_WORKER_THREADS = env.int("ISOMIX_WORKER_THREADS", default=1)
 
+# Plain lines for people, JSON lines for log collectors (the default in production).
+ISOMIX_LOG_FORMAT = env("ISOMIX_LOG_FORMAT", default="json" if PRODUCTION else "plain")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"context": {"()": "isomix.logs.ContextFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [req=%(request_id)s job=%(job_id)s] %(message)s"},
+        "json": {"()": "isomix.logs.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": ISOMIX_LOG_FORMAT, "filters": ["context"]}
+    },
     "root": {"handlers": ["console"], "level": env("ISOMIX_LOG_LEVEL", default="INFO")},
     "loggers": {"dramatiq": {"level": "WARNING"}},
 }

@@ -19,6 +19,7 @@ from dramatiq.middleware import TimeLimitExceeded
 
 from business.selectors import plan_limits_for_user
 from domain.exceptions import InvalidAudio
+from domain.log_context import job_id_var
 from domain.models import Job, Project
 from domain.selectors import project_with_stems_by_sha
 from domain.services import (
@@ -68,10 +69,19 @@ def isomix_actor(*, queue: str, time_limit_s: int) -> Callable[[Callable[[str], 
 
 
 def _run_job(job_id: str, work: Callable[[Job, Progress], None], stages: list[tuple[str, float]]) -> None:
+    token = job_id_var.set(job_id)
+    try:
+        _run_job_logged(job_id, work, stages)
+    finally:
+        job_id_var.reset(token)
+
+
+def _run_job_logged(job_id: str, work: Callable[[Job, Progress], None], stages: list[tuple[str, float]]) -> None:
     job = Job.objects.select_related("project").filter(id=job_id).first()
     if job is None or job.is_finished:
         return
     job_set_state(job=job, state=Job.State.RUNNING, stage=stages[0][0], progress=0)
+    logger.info("job %s started (attempt %s)", job.kind, job.attempts)
     progress = Progress(stages, lambda percent, stage: job_progress_set(job=job, progress=percent, stage=stage))
     try:
         work(job, progress)
@@ -88,6 +98,7 @@ def _run_job(job_id: str, work: Callable[[Job, Progress], None], stages: list[tu
         job_set_state(job=job, state=Job.State.QUEUED)
         raise  # Dramatiq retries it after a back-off
     job_set_state(job=job, state=Job.State.DONE)
+    logger.info("job %s done in %.1f s", job.kind, job.duration_s or 0.0)
 
 
 _TRANSIENT_MESSAGES = {
