@@ -133,6 +133,27 @@ STORAGES = {
     },
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# Files in S3/MinIO when a bucket is named; downloads are then presigned S3 URLs.
+ISOMIX_S3_BUCKET = env("ISOMIX_S3_BUCKET", default="")
+# Download links (presigned S3 URLs, or signed links to local files) live this long.
+ISOMIX_DOWNLOAD_URL_TTL_S = env.int("ISOMIX_DOWNLOAD_URL_TTL_S", default=600)
+if ISOMIX_S3_BUCKET:
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": ISOMIX_S3_BUCKET,
+            "endpoint_url": env("ISOMIX_S3_ENDPOINT_URL", default="") or None,
+            "access_key": env("AWS_ACCESS_KEY_ID", default="") or None,
+            "secret_key": env("AWS_SECRET_ACCESS_KEY", default="") or None,
+            "region_name": env("AWS_S3_REGION_NAME", default="us-east-1"),
+            "signature_version": "s3v4",
+            "addressing_style": env("AWS_S3_ADDRESSING_STYLE", default="path"),
+            "querystring_auth": True,
+            "querystring_expire": ISOMIX_DOWNLOAD_URL_TTL_S,
+            "default_acl": None,
+            "file_overwrite": True,
+        },
+    }
 FILE_UPLOAD_TEMP_DIR = None
 # Uploads larger than this go to a temporary file instead of memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440

@@ -4,6 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from application import pages
+from application.api.downloads import signed_file
 from application.health import health
 from application.metrics import metrics
 
@@ -20,5 +21,6 @@ urlpatterns = [
     path("api/v1/", include("application.api.urls")),
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("files/<str:token>/", signed_file, name="signed-file"),
     path("admin/", admin.site.urls),
 ]

@@ -12,7 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from application.api.downloads import stored_file_response
+from application.api.downloads import signed_download_redirect
 from application.api.serializers import (
     ExportOutputSerializer,
     ProjectListOutputSerializer,
@@ -87,18 +87,18 @@ def _stem_filename(stem, ext: str) -> str:
 
 
 class StemDownloadApi(APIView):
-    @extend_schema(responses={(200, "audio/flac"): bytes}, operation_id="stems_download")
+    @extend_schema(responses={302: None}, operation_id="stems_download")
     def get(self, request: Request, project_id: str, kind: str):
         stem = stem_get_for_user(user=request.user, project_id=project_id, kind=kind)
-        return stored_file_response(key=stem.file_key, filename=_stem_filename(stem, "flac"), as_attachment=True)
+        return signed_download_redirect(key=stem.file_key, filename=_stem_filename(stem, "flac"), as_attachment=True)
 
 
 class StemPreviewApi(APIView):
-    @extend_schema(responses={(200, "audio/mpeg"): bytes}, operation_id="stems_preview")
+    @extend_schema(responses={302: None}, operation_id="stems_preview")
     def get(self, request: Request, project_id: str, kind: str):
         stem = stem_get_for_user(user=request.user, project_id=project_id, kind=kind)
         ext = stem.preview_key.rsplit(".", 1)[-1]
-        return stored_file_response(key=stem.preview_key, filename=_stem_filename(stem, ext), as_attachment=False)
+        return signed_download_redirect(key=stem.preview_key, filename=_stem_filename(stem, ext), as_attachment=False)
 
 
 class StemPeaksApi(APIView):
@@ -160,8 +160,8 @@ class ExportDetailApi(APIView):
 
 
 class ExportDownloadApi(APIView):
-    @extend_schema(responses={(200, "application/octet-stream"): bytes}, operation_id="exports_download")
+    @extend_schema(responses={302: None}, operation_id="exports_download")
     def get(self, request: Request, export_id: str):
         export = export_get_for_user(user=request.user, export_id=export_id)
         filename = f"{slugify(export.project.name) or 'song'}-mix.{export.format}"
-        return stored_file_response(key=export.file_key, filename=filename, as_attachment=True)
+        return signed_download_redirect(key=export.file_key, filename=filename, as_attachment=True)

@@ -74,8 +74,11 @@ def test_list_shows_only_own_projects_with_a_fixed_number_of_queries(client, own
 
 
 def test_stem_download_is_the_lossless_file(client, project):
-    response = client.get(f"/api/v1/projects/{project.id}/stems/bass/")
+    redirect = client.get(f"/api/v1/projects/{project.id}/stems/bass/")
+    response = APIClient().get(redirect["Location"])  # the signed link needs no session
 
+    assert redirect.status_code == 302
+    assert redirect["Location"].startswith("/files/")
     assert response.status_code == 200
     assert "attachment" in response["Content-Disposition"]
     audio, sr = sf.read(io.BytesIO(b"".join(response.streaming_content)))
@@ -84,7 +87,7 @@ def test_stem_download_is_the_lossless_file(client, project):
 
 
 def test_stem_preview_and_peaks(client, project):
-    preview = client.get(f"/api/v1/projects/{project.id}/stems/drums/preview/")
+    preview = client.get(f"/api/v1/projects/{project.id}/stems/drums/preview/", follow=True)
     peaks = client.get(f"/api/v1/projects/{project.id}/stems/drums/peaks/")
 
     assert preview.status_code == 200
@@ -258,3 +261,15 @@ def test_metrics_expose_requests_jobs_and_queues(client, project):
     assert 'isomix_jobs{kind="separate",state="done"} 1.0' in text
     assert 'isomix_job_duration_seconds_count{kind="separate"}' in text
     assert 'isomix_queue_depth{queue="gpu"} 0.0' in text
+
+
+def test_signed_link_is_refused_when_tampered_or_expired(client, project, settings):
+    link = client.get(f"/api/v1/projects/{project.id}/stems/vocals/")["Location"]
+    token = link.split("/")[2]
+
+    tampered = APIClient().get(f"/files/{token[:-2]}xx/")
+    settings.ISOMIX_DOWNLOAD_URL_TTL_S = -1  # every link is now past its lifetime
+    expired = APIClient().get(link)
+
+    assert tampered.status_code == 404
+    assert expired.status_code == 404

@@ -67,7 +67,7 @@ def test_upload_separate_export(worker, media, tmp_path):
     )
     stems = {}
     for stem in body["stems"]:
-        data = b"".join(client.get(stem["download_url"]).streaming_content)
+        data = b"".join(client.get(stem["download_url"], follow=True).streaming_content)
         stems[stem["kind"]], sr = sf.read(io.BytesIO(data))
         assert sr == 44100
     lengths = {a.shape for a in stems.values()}
@@ -86,7 +86,7 @@ def test_upload_separate_export(worker, media, tmp_path):
         what="the export",
     )
     assert done["state"] == "done", done
-    mix, sr = sf.read(io.BytesIO(b"".join(client.get(done["download_url"]).streaming_content)))
+    mix, sr = sf.read(io.BytesIO(b"".join(client.get(done["download_url"], follow=True).streaming_content)))
     assert sr == 44100
     expected = stems["drums"] + stems["bass"] + stems["other"]
     n = min(len(mix), len(expected))
