@@ -39,14 +39,22 @@ _CHUNK = 1 << 20
 
 
 def storage_put(*, key: str, content: IO[bytes] | Path) -> str:
-    """Write ``content`` whole under ``key``, replacing what was there (re-runs are idempotent)."""
+    """Write ``content`` whole under ``key``, replacing what was there (re-runs are idempotent).
+
+    A write that fails part-way leaves nothing under ``key``.
+    """
     if default_storage.exists(key):
         default_storage.delete(key)
-    if isinstance(content, Path):
-        with content.open("rb") as fh:
-            saved = default_storage.save(key, File(fh))
-    else:
-        saved = default_storage.save(key, File(content))
+    try:
+        if isinstance(content, Path):
+            with content.open("rb") as fh:
+                saved = default_storage.save(key, File(fh))
+        else:
+            saved = default_storage.save(key, File(content))
+    except BaseException:
+        if default_storage.exists(key):
+            default_storage.delete(key)
+        raise
     if saved != key:  # the storage renamed it: someone else wrote the key meanwhile
         default_storage.delete(saved)
         raise IsoMixError(_("The file could not be stored."), code=ErrorCode.STORAGE_ERROR)
@@ -288,13 +296,19 @@ class StemFiles:
 def stems_save(*, project: Project, stems: list[StemFiles]) -> list[Stem]:
     """Store the stems' files under their keys and record them (replacing earlier ones)."""
     rows = []
-    for stem in stems:
-        file_key = storage_put(key=storage_keys.stem_key(project_id=project.id, kind=stem.kind), content=stem.lossless)
-        preview_key = storage_put(
-            key=storage_keys.preview_key(project_id=project.id, kind=stem.kind, ext=stem.preview.suffix.lstrip(".")),
-            content=stem.preview,
-        )
-        rows.append((stem, file_key, preview_key))
+    written: list[str] = []
+    try:
+        for stem in stems:
+            file_key = storage_keys.stem_key(project_id=project.id, kind=stem.kind)
+            written.append(storage_put(key=file_key, content=stem.lossless))
+            preview_key = storage_keys.preview_key(
+                project_id=project.id, kind=stem.kind, ext=stem.preview.suffix.lstrip(".")
+            )
+            written.append(storage_put(key=preview_key, content=stem.preview))
+            rows.append((stem, file_key, preview_key))
+    except BaseException:
+        storage_delete_now(written)  # all the stems or none: no row points at a partial set
+        raise
     with transaction.atomic():
         Stem.objects.filter(project=project).delete()
         saved = []

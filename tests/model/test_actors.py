@@ -113,3 +113,43 @@ def test_actor_declares_its_queue_and_final_errors():
     assert separate_stems.queue_name == "gpu"
     assert export_mix.queue_name == "cpu"
     assert actors.InvalidAudio in separate_stems.options["throws"]
+
+
+def test_storage_failure_leaves_no_half_file_and_fails_the_job_plainly(media, monkeypatch):
+    from django.core.files.storage import FileSystemStorage
+
+    project = project_create_ready(owner=user_create(), duration_s=0.5)
+    project.stems.all().delete()
+    for folder in (f"stems/{project.id}", f"previews/{project.id}"):
+        for name in default_storage.listdir(folder)[1]:
+            default_storage.delete(f"{folder}/{name}")
+    Project.objects.filter(id=project.id).update(status=Project.Status.PENDING, sha256="e" * 64)
+    job = job_create(project=Project.objects.get(id=project.id), kind=Job.Kind.SEPARATE)
+    real_save = FileSystemStorage._save
+
+    def failing_save(self, name, content):
+        if name.endswith("bass.flac"):  # the disk fills up half-way through the stems
+            path = self.path(name)
+            with open(path, "wb") as fh:
+                fh.write(b"fLaC partial")
+            raise OSError(28, "No space left on device")
+        return real_save(self, name, content)
+
+    monkeypatch.setattr(FileSystemStorage, "_save", failing_save)
+
+    for _ in range(MAX_ATTEMPTS - 1):
+        with pytest.raises(OSError):
+            separate_stems.fn(str(job.id))
+    separate_stems.fn(str(job.id))
+
+    job.refresh_from_db()
+    assert job.state == Job.State.FAILED
+    assert job.user_error == "The separation failed. Please try again later; our team has the details."
+    assert "No space left on device" in job.error
+    assert Project.objects.get(id=project.id).status == Project.Status.FAILED
+    assert project.stems.count() == 0
+    assert _all_keys(media) == [project.original_key]  # no stem, no preview, no partial file
+
+
+def _all_keys(media):
+    return [str(p.relative_to(media)) for p in media.rglob("*") if p.is_file()]
