@@ -40,7 +40,7 @@ SERVICES := var/test-services
 test-production: venv
 	mkdir -p var && bash scripts/services.sh start $(SERVICES) > var/test-services.env
 	. ./var/test-services.env && $(PY) -m pytest -p no:cacheprovider; \
-	  rc=$$?; bash scripts/services.sh stop $(SERVICES); exit $$rc
+	  rc=$$?; bash scripts/services.sh destroy $(SERVICES); exit $$rc
 
 bench: venv system
 	bash bench/install_bench_deps.sh $(VENV)

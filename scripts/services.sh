@@ -2,7 +2,8 @@
 # Starts throw-away PostgreSQL and Redis servers on loopback for the production-path
 # tests (installing the Debian packages when missing), or stops them.
 #   scripts/services.sh start DIR   → prints the DATABASE_URL and REDIS_URL to export
-#   scripts/services.sh stop DIR
+#   scripts/services.sh stop DIR      (keeps the data, for a restart)
+#   scripts/services.sh destroy DIR   (stops and deletes the data)
 set -euo pipefail
 
 cmd=${1:?start|stop}
@@ -10,6 +11,9 @@ dir=$(realpath -m "${2:?data folder}")
 pg_port=${ISOMIX_TEST_PG_PORT:-55432}
 redis_port=${ISOMIX_TEST_REDIS_PORT:-56379}
 pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
+# PostgreSQL runs as its own user, who may not reach $dir (a test's private tmp folder):
+# its data lives in a folder of its own, named after $dir.
+pg_dir=/tmp/isomix-pg-$(printf '%s' "$dir" | md5sum | cut -c1-12)
 
 as_postgres() {
   if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
@@ -21,14 +25,14 @@ start)
     bash "$(dirname "$0")/system-deps.sh" "" postgresql redis-server >&2
     pg_bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
   fi
-  mkdir -p "$dir"
-  [ "$(id -u)" -eq 0 ] && chown postgres "$dir"
-  if [ ! -f "$dir/pg/PG_VERSION" ]; then
-    as_postgres "$pg_bin/initdb" -D "$dir/pg" -U postgres --auth=trust -E UTF8 >/dev/null
+  mkdir -p "$dir" "$pg_dir"
+  [ "$(id -u)" -eq 0 ] && chown postgres "$pg_dir"
+  if [ ! -f "$pg_dir/data/PG_VERSION" ]; then
+    as_postgres "$pg_bin/initdb" -D "$pg_dir/data" -U postgres --auth=trust -E UTF8 >/dev/null
   fi
-  as_postgres "$pg_bin/pg_ctl" -D "$dir/pg" status >/dev/null 2>&1 \
-    || as_postgres "$pg_bin/pg_ctl" -D "$dir/pg" -l "$dir/pg.log" -w \
-      -o "-p $pg_port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off" start >/dev/null
+  as_postgres "$pg_bin/pg_ctl" -D "$pg_dir/data" status >/dev/null 2>&1 \
+    || as_postgres "$pg_bin/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/pg.log" -w \
+      -o "-p $pg_port -k $pg_dir -c listen_addresses=127.0.0.1 -c fsync=off" start >/dev/null
   as_postgres "$pg_bin/psql" -h 127.0.0.1 -p "$pg_port" -U postgres -tAc \
     "SELECT 1 FROM pg_roles WHERE rolname='isomix'" | grep -q 1 \
     || { as_postgres "$pg_bin/psql" -h 127.0.0.1 -p "$pg_port" -U postgres -qc \
@@ -44,6 +48,10 @@ start)
   ;;
 stop)
   [ -f "$dir/redis.pid" ] && kill "$(cat "$dir/redis.pid")" 2>/dev/null || true
-  [ -n "$pg_bin" ] && [ -d "$dir/pg" ] && as_postgres "$pg_bin/pg_ctl" -D "$dir/pg" -m fast stop >/dev/null 2>&1 || true
+  [ -n "$pg_bin" ] && [ -d "$pg_dir/data" ] && as_postgres "$pg_bin/pg_ctl" -D "$pg_dir/data" -m fast stop >/dev/null 2>&1 || true
+  ;;
+destroy)
+  bash "$0" stop "$dir"
+  rm -rf "$pg_dir"
   ;;
 esac
