@@ -1,0 +1,165 @@
+"""Benchmarks of the production parts: daphne on PostgreSQL and Redis, on loopback.
+
+Started here, stopped here: throw-away PostgreSQL and Redis servers
+(``scripts/services.sh``), and the web process as ``runstudio --no-worker``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+_WRK_REPORT = """
+done = function(summary, latency, requests)
+  io.write(string.format("RESULT %d %d %d %d %d %d %d\\n", summary.requests, summary.duration,
+    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
+    summary.errors.status, latency:percentile(50), latency:percentile(95), latency:percentile(99)))
+end
+"""
+
+
+class Production:
+    """PostgreSQL + Redis + one daphne web process, with a user, a token, a session and a project."""
+
+    def __init__(self, workdir: Path, port: int = 8790) -> None:
+        self.workdir = workdir
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}"
+        out = subprocess.run(["bash", "scripts/services.sh", "start", str(workdir / "services")], cwd=ROOT,
+                             capture_output=True, text=True, check=True).stdout  # fmt: skip
+        urls = dict(line.removeprefix("export ").split("=", 1) for line in out.splitlines())
+        self.env = {**os.environ, **urls, "ISOMIX_VAR_DIR": str(workdir / "var"),
+                    "DJANGO_SETTINGS_MODULE": "isomix.settings"}  # fmt: skip
+        self.redis_url = urls["REDIS_URL"]
+        self._manage("migrate", "--noinput")
+        facts = self._manage("shell", "-c", _SEED).strip().splitlines()[-1]
+        self.token, self.session, self.project_id = facts.split()
+        self.log = (workdir / "web.log").open("wb")
+        self.web = subprocess.Popen([sys.executable, "manage.py", "runstudio", "--no-worker", "--port", str(port)],
+                                    cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT)  # fmt: skip
+        self._wait_up()
+
+    def _manage(self, *args: str) -> str:
+        return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=self.env, capture_output=True,
+                              text=True, check=True).stdout  # fmt: skip
+
+    def _wait_up(self) -> None:
+        import urllib.request
+
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(self.url + "/health", timeout=2):
+                    return
+            except OSError:
+                time.sleep(0.3)
+        raise RuntimeError("the web process did not start")
+
+    def close(self) -> None:
+        self.web.terminate()
+        self.web.wait(timeout=15)
+        self.log.close()
+        subprocess.run(["bash", "scripts/services.sh", "destroy", str(self.workdir / "services")], cwd=ROOT,
+                       check=False)  # fmt: skip
+
+
+_SEED = """
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
+from django.contrib.sessions.backends.db import SessionStore
+from rest_framework.authtoken.models import Token
+from domain.models import Job, Project
+user = get_user_model().objects.create_user("bench", password="bench-passphrase-42")
+token = Token.objects.create(user=user)
+session = SessionStore()
+session[SESSION_KEY] = str(user.pk)
+session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+session.create()
+project = Project.objects.create(owner=user, name="Bench", original_key="uploads/x/original.wav", sha256="0" * 64,
+    format="wav", duration_s=180, sample_rate=44100, channels=2, size_bytes=1, status="processing")
+Job.objects.create(project=project, kind="separate", state="running", progress=42, stage="separate")
+print(token.key, session.session_key, project.id)
+"""
+
+
+def _wrk(url: str, *, token: str, clients: int, seconds: int, workdir: Path) -> dict[str, float]:
+    script = workdir / "report.lua"
+    script.write_text(_WRK_REPORT)
+    out = subprocess.run(
+        ["wrk", "-t2", f"-c{clients}", f"-d{seconds}s", "--timeout", "5s", "-s", str(script),
+         "-H", f"Authorization: Token {token}", url],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    numbers = re.search(r"RESULT (\d+) (\d+) (\d+) (\d+) (\d+) (\d+) (\d+)", out)
+    requests, duration_us, errors, bad_status, p50, p95, p99 = (int(n) for n in numbers.groups())
+    return {"rps": requests / (duration_us / 1e6), "errors": errors + bad_status,
+            "p50": p50 / 1000, "p95": p95 / 1000, "p99": p99 / 1000}  # fmt: skip
+
+
+def bench_polling(rows: list, prod: Production, row_type) -> None:
+    status = _wrk(f"{prod.url}/api/v1/projects/{prod.project_id}/", token=prod.token, clients=100, seconds=30,
+                  workdir=prod.workdir)  # fmt: skip
+    static = _wrk(f"{prod.url}/static/css/studio.css", token=prod.token, clients=100, seconds=10,
+                  workdir=prod.workdir)  # fmt: skip
+    rows.append(
+        row_type(
+            "Status polling, 100 clients × 30 s, daphne + PostgreSQL",
+            f"p50 {status['p50']:.0f} / p95 {status['p95']:.0f} / p99 {status['p99']:.0f} ms, "
+            f"{status['rps']:.0f} req/s, {status['errors']} errors",
+            "p95 ≤ 100 ms, 0 errors",
+            f"static file, same load: p95 {static['p95']:.0f} ms, {static['rps']:.0f} req/s",
+            status["p95"] <= 100 and status["errors"] == 0,
+        )
+    )
+
+
+async def _fanout(prod: Production, subscribers: int) -> list[float]:
+    import websockets
+    from channels_redis.core import RedisChannelLayer
+
+    uri = f"ws://127.0.0.1:{prod.port}/ws/projects/{prod.project_id}/"
+    headers = {"Cookie": f"sessionid={prod.session}", "Origin": prod.url}
+    sockets = []
+    for _ in range(subscribers):
+        sockets.append(await websockets.connect(uri, additional_headers=headers, open_timeout=30))
+    await asyncio.sleep(0.5)
+    layer = RedisChannelLayer(hosts=[prod.redis_url])
+    event = {"type": "job.progress", "project": prod.project_id, "job": "bench", "kind": "separate",
+             "state": "running", "progress": 43, "stage": "separate", "project_status": "processing",
+             "user_error": ""}  # fmt: skip
+
+    async def receive(ws) -> float:
+        json.loads(await asyncio.wait_for(ws.recv(), timeout=10))
+        return time.perf_counter()
+
+    waiters = [asyncio.ensure_future(receive(ws)) for ws in sockets]
+    start = time.perf_counter()
+    await layer.group_send(f"project.{prod.project_id}", event)
+    arrivals = await asyncio.gather(*waiters)
+    for ws in sockets:
+        await ws.close()
+    return [a - start for a in arrivals]
+
+
+def bench_websockets(rows: list, prod: Production, row_type) -> None:
+    one = statistics.median(max(asyncio.run(_fanout(prod, 1))) for _ in range(3))
+    latencies = asyncio.run(_fanout(prod, 200))
+    worst = max(latencies)
+    rows.append(
+        row_type(
+            "Progress event to 200 WebSocket subscribers (Redis channel layer)",
+            f"all 200 in {worst * 1000:.0f} ms (median {statistics.median(latencies) * 1000:.0f} ms)",
+            "all within 1 s",
+            f"1 subscriber: {one * 1000:.0f} ms",
+            len(latencies) == 200 and worst <= 1.0,
+        )
+    )
