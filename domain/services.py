@@ -255,6 +255,11 @@ def job_mark_enqueued(*, job_id: UUID | str) -> None:
     Job.objects.filter(id=job_id).update(enqueued_at=timezone.now())
 
 
+def job_heartbeat(*, job_id: UUID | str) -> None:
+    """The worker running this job is alive."""
+    Job.objects.filter(id=job_id, state=Job.State.RUNNING).update(heartbeat_at=timezone.now())
+
+
 def job_progress_set(*, job: Job, progress: int, stage: str) -> None:
     """Record a running job's progress without touching the rest of the row."""
     job.progress = progress

@@ -201,7 +201,7 @@ ISOMIX_MAX_DURATION_S = env.float("ISOMIX_MAX_DURATION_S", default=20 * 60)
 # Projects are deleted this many days after upload (0 keeps them).
 ISOMIX_RETENTION_DAYS = env.int("ISOMIX_RETENTION_DAYS", default=30)
 # A running job whose worker has not reported for this long is requeued or failed.
-ISOMIX_JOB_STALE_AFTER_S = env.int("ISOMIX_JOB_STALE_AFTER_S", default=600)
+ISOMIX_JOB_STALE_AFTER_S = env.int("ISOMIX_JOB_STALE_AFTER_S", default=90)
 ISOMIX_EXPORT_FORMATS = env.list("ISOMIX_EXPORT_FORMATS", default=["mp3", "wav", "flac"])
 
 # Separation: "auto" uses Demucs when its weights are found, else the bundled offline separator.

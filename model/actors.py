@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import logging
 import tempfile
-from collections.abc import Callable
-from contextlib import ExitStack
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import dramatiq
 from django.conf import settings
+from django.db import connection
 from dramatiq.middleware import TimeLimitExceeded
 
 from business.selectors import plan_limits_for_user
@@ -26,6 +28,7 @@ from domain.services import (
     StemFiles,
     export_file_save,
     job_engine_set,
+    job_heartbeat,
     job_progress_set,
     job_set_state,
     project_set_status,
@@ -84,7 +87,8 @@ def _run_job_logged(job_id: str, work: Callable[[Job, Progress], None], stages: 
     logger.info("job %s started (attempt %s)", job.kind, job.attempts)
     progress = Progress(stages, lambda percent, stage: job_progress_set(job=job, progress=percent, stage=stage))
     try:
-        work(job, progress)
+        with _heartbeat(job.id):
+            work(job, progress)
     except (FinalError, InvalidAudio, MediaError) as exc:
         message = getattr(exc, "user_message", None) or getattr(exc, "message", str(exc))
         _fail(job, technical=f"{type(exc).__name__}: {exc}", user_message=message)
@@ -99,6 +103,31 @@ def _run_job_logged(job_id: str, work: Callable[[Job, Progress], None], stages: 
         raise  # Dramatiq retries it after a back-off
     job_set_state(job=job, state=Job.State.DONE)
     logger.info("job %s done in %.1f s", job.kind, job.duration_s or 0.0)
+
+
+#: How often a running job tells the database its worker is alive (see model.services.jobs_sweep).
+HEARTBEAT_EVERY_S = 15.0
+
+
+@contextmanager
+def _heartbeat(job_id) -> Iterator[None]:
+    """Beat for the job while the block runs, also through long steps that report no progress."""
+    stop = threading.Event()
+
+    def beat() -> None:
+        try:
+            while not stop.wait(HEARTBEAT_EVERY_S):
+                job_heartbeat(job_id=job_id)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=beat, name=f"heartbeat-{job_id}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=5)
 
 
 _TRANSIENT_MESSAGES = {

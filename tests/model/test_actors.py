@@ -153,3 +153,29 @@ def test_storage_failure_leaves_no_half_file_and_fails_the_job_plainly(media, mo
 
 def _all_keys(media):
     return [str(p.relative_to(media)) for p in media.rglob("*") if p.is_file()]
+
+
+@pytest.mark.django_db(transaction=True)  # the heartbeat writes from its own thread and connection
+def test_a_long_step_keeps_beating(media, monkeypatch):
+    from model import actors as actors_module
+
+    monkeypatch.setattr(actors_module, "HEARTBEAT_EVERY_S", 0.05)
+    project = project_create_ready(owner=user_create(), duration_s=0.5)
+    export = export_start(project=project, fmt="wav", mix={})
+    beats = []
+    real_mixdown = actors_module.mixdown
+
+    def slow_mixdown(**kwargs):
+        import time
+
+        for _ in range(4):  # a long render that reports no progress
+            time.sleep(0.1)
+            beats.append(Job.objects.get(id=export.job_id).heartbeat_at)
+        return real_mixdown(**kwargs)
+
+    monkeypatch.setattr(actors_module, "mixdown", slow_mixdown)
+
+    export_mix.fn(str(export.job_id))
+
+    assert Job.objects.get(id=export.job_id).state == Job.State.DONE
+    assert len(set(beats)) >= 3  # the heartbeat moved while the step ran

@@ -16,7 +16,7 @@ import dramatiq
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
-HOUSEKEEPING_EVERY_S = 60
+HOUSEKEEPING_EVERY_S = 30
 
 
 def _housekeeping_loop() -> None:
