@@ -6,7 +6,7 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from domain.models import Export, Job, Project, Stem
+from domain.models import Export, Job, Project, Stem, WorkerBeat
 from domain.services import project_delete
 from model.services import job_retry
 
@@ -86,3 +86,9 @@ class ExportAdmin(admin.ModelAdmin):
     list_display = ["id", "project", "format", "job", "created_at"]
     list_filter = ["format"]
     readonly_fields = ["project", "job", "format", "settings", "file_key", "created_at"]
+
+
+@admin.register(WorkerBeat)
+class WorkerBeatAdmin(admin.ModelAdmin):
+    list_display = ["name", "queues", "started_at", "seen_at"]
+    readonly_fields = ["name", "queues", "started_at", "seen_at"]

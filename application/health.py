@@ -15,6 +15,7 @@ from django.core.files.storage import default_storage
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
 
+from domain.selectors import workers_seen_recently
 from isomix.broker import queue_depth
 
 #: Below this much free space the uploads and stems cannot be written.
@@ -64,12 +65,19 @@ def _local_media() -> bool:
     return True
 
 
+def _workers() -> dict[str, Any]:
+    # Reported, never failing: a web process stays in rotation while workers restart.
+    seen = workers_seen_recently(within_s=60)
+    return {"seen_recently": len(seen), "queues": sorted({q for w in seen for q in w.queues.split(",") if q})}
+
+
 CHECKS: dict[str, Callable[[], dict[str, Any]]] = {
     "database": _database,
     "broker": _broker,
     "channel_layer": _channel_layer,
     "storage": _storage,
     "disk": _disk,
+    "workers": _workers,
 }
 
 

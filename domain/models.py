@@ -148,3 +148,15 @@ class Export(models.Model):
 
     def __str__(self) -> str:
         return f"{self.project} · {self.format}"
+
+
+class WorkerBeat(models.Model):
+    """A background worker's last sign of life, for /health and the admin."""
+
+    name = models.CharField(max_length=200, primary_key=True, help_text=_("host:pid"))
+    queues = models.CharField(max_length=200)
+    started_at = models.DateTimeField()
+    seen_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return self.name

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from uuid import UUID
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404
+from django.utils import timezone
 
-from domain.models import Export, Job, Project, Stem
+from domain.models import Export, Job, Project, Stem, WorkerBeat
 
 
 def project_list_for_user(*, user: AbstractBaseUser) -> QuerySet[Project]:
@@ -57,3 +59,7 @@ def project_with_stems_by_sha(*, sha256: str, engine: str, exclude_id: UUID) -> 
         .order_by("created_at")
         .first()
     )
+
+
+def workers_seen_recently(*, within_s: float = 60.0) -> list[WorkerBeat]:
+    return list(WorkerBeat.objects.filter(seen_at__gte=timezone.now() - timedelta(seconds=within_s)).order_by("name"))

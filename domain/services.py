@@ -30,7 +30,7 @@ from domain import storage_keys
 from domain.audio import AudioInfo, audio_probe
 from domain.events import job_progress_publish
 from domain.exceptions import ErrorCode, FileTooLarge, IsoMixError, JobNotRetryable
-from domain.models import Export, Job, Project, Stem
+from domain.models import Export, Job, Project, Stem, WorkerBeat
 
 _CHUNK = 1 << 20
 
@@ -422,3 +422,10 @@ def storage_orphans_delete(*, older_than_s: float = 3600, now: datetime | None =
             default_storage.delete(key)
             deleted.append(key)
     return deleted
+
+
+def worker_beat(*, name: str, queues: list[str], started_at: datetime) -> None:
+    """Record that the worker ``name`` is alive and which queues it consumes."""
+    WorkerBeat.objects.update_or_create(
+        name=name, defaults={"queues": ",".join(sorted(queues)), "started_at": started_at, "seen_at": timezone.now()}
+    )

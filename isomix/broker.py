@@ -27,6 +27,7 @@ def broker_setup() -> dramatiq.Broker:
     else:
         raise ValueError(f"ISOMIX_BROKER_URL {url!r} is neither redis://, sqlite:/// nor stub://")
     broker.add_middleware(DatabaseConnections())
+    broker.add_middleware(WorkerHeartbeat())
     dramatiq.set_broker(broker)
     return broker
 
@@ -65,3 +66,44 @@ def queue_depth(queue_name: str, *, broker: dramatiq.Broker | None = None) -> in
     if isinstance(broker, StubBroker):
         return sum(broker.queues[q].qsize() for q in (queue_name, dq_name(queue_name)) if q in broker.queues)
     raise TypeError(f"no queue depth for {type(broker).__name__}")
+
+
+class WorkerHeartbeat(dramatiq.Middleware):
+    """While a worker runs, it writes a heartbeat row every few seconds (see /health)."""
+
+    EVERY_S = 10.0
+
+    def after_worker_boot(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
+        import os
+        import socket
+        import threading
+
+        from django.db import connection
+        from django.utils import timezone
+
+        from domain.services import worker_beat
+
+        name = f"{socket.gethostname()}:{os.getpid()}:{id(worker):x}"
+        queues = sorted(worker.consumer_whitelist or broker.get_declared_queues())
+        started = timezone.now()
+        stop = threading.Event()
+        worker._isomix_heartbeat_stop = stop
+
+        def beat() -> None:
+            try:
+                while True:
+                    try:
+                        worker_beat(name=name, queues=queues, started_at=started)
+                    except Exception:  # the database may be down for a moment; beat again later
+                        connection.close()
+                    if stop.wait(self.EVERY_S):
+                        return
+            finally:
+                connection.close()
+
+        threading.Thread(target=beat, name="worker-heartbeat", daemon=True).start()
+
+    def before_worker_shutdown(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
+        stop = getattr(worker, "_isomix_heartbeat_stop", None)
+        if stop is not None:
+            stop.set()

@@ -20,7 +20,10 @@ window, 23 ms hop at 44.1 kHz):
    magnitude, median-smoothed) and a comb of Gaussian bumps at its partials,
    decaying with partial number, claims a share of those bins. Content below
    20 Hz (DC offsets, rumble) is never bass.
-4. **Drums** get the percussive mask; **other** is the rest.
+4. **Drums** get the percussive mask, with a prior towards drums in the top
+   octaves (above ~6 kHz an accompaniment is mostly cymbals and snare noise,
+   and a cymbal's sustained wash passes the harmonic smoother); **other** is
+   the rest.
 5. **Stereo**: the masks act on mid and side. Kick, snare and bass are usually
    centred, so the drums and bass masks claim the side channel only as far as
    each is measured to be wide in this chunk; the rest of the side is "other".
@@ -89,12 +92,18 @@ class SplitParams:
     """Frequency extent of the percussive smoother (grey opening, then a mean)."""
     mask_power: float = 1.5
     """Exponent of the harmonic / percussive soft masks (2 = Wiener-like)."""
+    drums_high_hz: float = 6000.0
+    drums_high_bias: float = 30.0
+    """Prior for the top octaves, where cymbals and snare noise dominate an
+    accompaniment and sustained cymbal wash passes the harmonic smoother: the
+    percussive estimate is weighted by ``1 + bias / (1 + (drums_high_hz / f)^4)``
+    (x31 well above ``drums_high_hz``, x16 at it, ~x3 an octave below)."""
     bass_crossover_hz: float = 180.0
     """Harmonic energy below this goes to bass whatever its pitch."""
     bass_f0_min_hz: float = 35.0
     bass_f0_max_hz: float = 280.0
     """Search range of the bass fundamental."""
-    bass_salience_harmonics: int = 6
+    bass_salience_harmonics: int = 8
     """Partials summed when scoring a fundamental candidate."""
     bass_partials_max_hz: float = 1200.0
     """Bass partials above this stay in "other"."""
@@ -299,12 +308,13 @@ def _accompaniment_masks(
     harm = _smooth(mag, _odd(params.harmonic_s / hop_s), axis=0)
     perc = _smooth(mag, _odd(params.percussive_hz / bin_hz), axis=1)
     p = params.mask_power
-    hp, pp = harm**p, perc**p
+    freqs = np.arange(mag.shape[1], dtype=np.float32) * np.float32(bin_hz)
+    high = np.float32(params.drums_high_bias) / (1 + (np.float32(params.drums_high_hz) / np.maximum(freqs, 1)) ** 4)
+    hp, pp = harm**p, perc**p * (1 + high)
     drums = pp / (hp + pp + np.float32(1e-12))
     harmonic = 1 - drums
     f0 = _bass_f0(mag * harmonic, bin_hz=bin_hz, hop_s=hop_s, params=params)
     comb = _bass_comb(f0, n_bins=mag.shape[1], bin_hz=bin_hz, params=params)
-    freqs = np.arange(mag.shape[1], dtype=np.float32) * np.float32(bin_hz)
     n_kick = int(np.ceil(params.kick_band_hz / bin_hz))
     if n_kick > 0:
         low_mag = np.ascontiguousarray(mag[:, :n_kick])

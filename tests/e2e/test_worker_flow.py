@@ -94,6 +94,16 @@ def test_upload_separate_export(worker, media, tmp_path):
     assert np.max(np.abs(mix[:n] - expected[:n])) < 1e-3
 
 
+def test_health_sees_the_running_worker(worker):
+    body = _wait(
+        lambda: (b := APIClient().get("/health").json())["checks"]["workers"]["seen_recently"] == 1 and b,
+        timeout_s=10,
+        what="the worker's heartbeat",
+    )
+
+    assert body["checks"]["workers"]["queues"] == ["cpu", "gpu"]
+
+
 def test_resubmitted_song_reuses_stems(worker, media, tmp_path):
     client = APIClient()
     client.force_authenticate(user_create())
