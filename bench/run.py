@@ -326,6 +326,7 @@ def bench_export(rows: list[Row], project) -> None:
     from model.actors import export_mix
     from model.services import export_start
 
+    project.refresh_from_db()
     times = []
     for _ in range(3):
         export = export_start(
@@ -496,7 +497,8 @@ def bench_mixer(rows: list[Row], server: _Server, project) -> None:
     )
 
 
-ALL = ["quality", "speed", "dedup", "memory", "export", "upload", "mixer", "recovery", "polling", "websockets"]
+ALL = ["quality", "speed", "dedup", "memory", "export", "upload", "mixer", "recovery", "polling", "websockets",
+       "recovery-production"]
 
 
 def main() -> None:
@@ -543,8 +545,9 @@ def main() -> None:
         if "recovery" in only:
             print("recovery: killing the studio mid-job…", flush=True)
             bench_recovery(rows, var_dir)
-        if only & {"polling", "websockets"}:
+        if only & {"polling", "websockets", "recovery-production"}:
             from bench.production import Production, bench_polling, bench_websockets
+            from bench.production import bench_recovery as bench_recovery_production
 
             print("production: PostgreSQL + Redis + daphne…", flush=True)
             prod = Production(var_dir / "production")
@@ -555,6 +558,9 @@ def main() -> None:
                 if "websockets" in only:
                     print("websockets: 200 subscribers…", flush=True)
                     bench_websockets(rows, prod, Row)
+                if "recovery-production" in only:
+                    print("recovery on the production stack: killing the gpu worker mid-job…", flush=True)
+                    bench_recovery_production(rows, prod, Row, _song_file(180.0))
             finally:
                 prod.close()
     print()

@@ -169,6 +169,12 @@ if REDIS_URL:
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "isomix.channel_layer.ThreadSafeInMemoryChannelLayer"}}
 
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    if REDIS_URL
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+}
+
 # Background jobs: Redis in production, a SQLite file in the embedded default.
 ISOMIX_BROKER_URL = env("ISOMIX_BROKER_URL", default=REDIS_URL or f"sqlite:///{VAR_DIR / 'broker.sqlite3'}")
 
@@ -182,6 +188,8 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "application.api.errors.exception_handler",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 50,
+    # Counted in the cache (Redis in production, so shared by every web process).
+    "DEFAULT_THROTTLE_RATES": {"uploads": env("ISOMIX_UPLOAD_RATE", default="60/hour")},
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "IsoMix Studio API",

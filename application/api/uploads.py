@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.core.files.uploadhandler import TemporaryFileUploadHandler
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
+from rest_framework.throttling import UserRateThrottle
 
 from domain.exceptions import ErrorCode, FileTooLarge
 
@@ -51,3 +52,14 @@ def declared_size_check(request: HttpRequest, *, max_bytes: int) -> None:
     declared = int(request.META.get("CONTENT_LENGTH") or 0)
     if declared > max_bytes + MULTIPART_OVERHEAD:
         raise too_large(max_bytes)
+
+
+class UploadRateThrottle(UserRateThrottle):
+    """Uploads per user per period (``ISOMIX_UPLOAD_RATE``); reading is not limited."""
+
+    scope = "uploads"
+
+    def allow_request(self, request, view) -> bool:
+        if request.method != "POST":
+            return True
+        return super().allow_request(request, view)

@@ -18,7 +18,7 @@ from application.api.serializers import (
     ProjectListOutputSerializer,
     ProjectOutputSerializer,
 )
-from application.api.uploads import declared_size_check, upload_handlers_install
+from application.api.uploads import UploadRateThrottle, declared_size_check, upload_handlers_install
 from business.selectors import plan_limits_for_user
 from domain.models import Export, StemKind
 from domain.selectors import export_get_for_user, project_get_for_user, project_list_for_user, stem_get_for_user
@@ -30,6 +30,7 @@ class ProjectsApi(APIView):
     """``GET`` lists the user's projects; ``POST`` uploads a song and queues its separation."""
 
     parser_classes = [MultiPartParser, FormParser]
+    throttle_classes = [UploadRateThrottle]
 
     class InputSerializer(serializers.Serializer):
         file = serializers.FileField(allow_empty_file=True)

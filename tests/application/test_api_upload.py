@@ -287,3 +287,23 @@ def test_session_upload_over_the_size_limit_is_413(media, tmp_path, user, settin
     assert response.status_code == 413
     assert response.json()["code"] == "file_too_large"
     assert_nothing_left(media)
+
+
+def test_uploads_are_rate_limited_per_user(client, media, tmp_path, monkeypatch):
+    from django.core.cache import cache
+
+    from application.api.uploads import UploadRateThrottle
+
+    monkeypatch.setattr(UploadRateThrottle, "THROTTLE_RATES", {"uploads": "2/hour"})
+    cache.clear()
+    song = write_song(tmp_path / "song.wav", duration_s=1.0)
+    try:
+        responses = [_upload(client, song) for _ in range(3)]
+        listing = client.get(URL)
+    finally:
+        cache.clear()
+
+    assert [r.status_code for r in responses] == [202, 202, 429]
+    assert responses[2].json()["code"] == "throttled"
+    assert listing.status_code == 200
+    assert Project.objects.count() == 2
