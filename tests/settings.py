@@ -9,3 +9,8 @@ os.environ.setdefault("ISOMIX_SEPARATION_ENGINE", "offline")
 from isomix.settings import *  # noqa: E402,F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    # A file, not shared-cache memory: worker threads in the end-to-end tests then wait on
+    # locks (WAL, busy timeout) as the embedded default does, instead of failing at once.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}  # noqa: F405
