@@ -7,6 +7,7 @@ deletes its files once the deletion commits.
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -105,16 +106,32 @@ def upload_inspect(*, upload: UploadedFile, max_bytes: int, max_duration_s: floa
             extra={"max_bytes": max_bytes},
         )
     with tempfile.TemporaryDirectory(prefix="isomix-upload-") as tmpdir:
-        path = Path(tmpdir) / "upload.bin"
         digest = hashlib.sha256()
         size = 0
-        with path.open("wb") as out:
+        # A neutral name: ffmpeg must judge the content, never the client's extension.
+        path = Path(tmpdir) / "upload.bin"
+        if _hard_link(upload, path):  # already on disk: read it once, copy nothing
             for chunk in upload.chunks(_CHUNK):
                 digest.update(chunk)
                 size += len(chunk)
-                out.write(chunk)
+        else:
+            with path.open("wb") as out:
+                for chunk in upload.chunks(_CHUNK):
+                    digest.update(chunk)
+                    size += len(chunk)
+                    out.write(chunk)
         info = audio_probe(path=path, max_duration_s=max_duration_s)
         yield InspectedUpload(path=path, info=info, sha256=digest.hexdigest(), size_bytes=size)
+
+
+def _hard_link(upload: UploadedFile, path: Path) -> bool:
+    if not hasattr(upload, "temporary_file_path"):
+        return False
+    try:
+        os.link(upload.temporary_file_path(), path)
+    except OSError:  # another filesystem: copy instead
+        return False
+    return True
 
 
 def _display_name(*, name: str, filename: str) -> str:
