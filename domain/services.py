@@ -13,7 +13,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import IO, Any
 from uuid import UUID, uuid4
@@ -31,7 +31,8 @@ from domain import storage_keys
 from domain.audio import AudioInfo, audio_probe
 from domain.events import job_progress_publish
 from domain.exceptions import ErrorCode, FileTooLarge, IsoMixError, JobNotRetryable
-from domain.models import Export, Job, Project, Stem, WorkerBeat
+from domain.models import Export, Job, Project, Stem
+from domain.stem_files import StemFiles
 
 _CHUNK = 1 << 20
 
@@ -305,16 +306,6 @@ def project_set_status(*, project: Project, status: str, error: str = "", **fact
 # ---------------------------------------------------------------- stems
 
 
-@dataclass(frozen=True)
-class StemFiles:
-    kind: str
-    lossless: Path
-    preview: Path
-    peaks: list[list[float]]
-    peaks_per_second: int
-    duration_s: float
-
-
 def stems_save(*, project: Project, stems: list[StemFiles]) -> list[Stem]:
     """Store the stems' files under their keys and record them (replacing earlier ones)."""
     rows = []
@@ -388,61 +379,3 @@ def export_file_save(*, export: Export, path: Path) -> Export:
     export.file_key = key
     export.save(update_fields=["file_key"])
     return export
-
-
-# ---------------------------------------------------------------- housekeeping
-
-
-def projects_expired_delete(*, now: datetime | None = None) -> int:
-    """Delete the projects whose retention period is over, with their files."""
-    now = now or timezone.now()
-    count = 0
-    for project in Project.objects.filter(expires_at__lte=now).prefetch_related("stems", "exports"):
-        with transaction.atomic():
-            project_delete(project=project)
-        count += 1
-    return count
-
-
-#: Top-level storage folders and how a key in each names its owner.
-_OWNED_FOLDERS = ("uploads", "stems", "previews", "exports")
-
-
-def _storage_walk(folder: str) -> Iterator[str]:
-    try:
-        dirs, files = default_storage.listdir(folder)
-    except FileNotFoundError:
-        return
-    for name in files:
-        yield f"{folder}/{name}"
-    for name in dirs:
-        yield from _storage_walk(f"{folder}/{name}")
-
-
-def storage_orphans_delete(*, older_than_s: float = 3600, now: datetime | None = None) -> list[str]:
-    """Delete stored files no row points at (left by a crash), once they are old enough.
-
-    The age margin keeps files a job is writing right now (before its row exists).
-    """
-    now = now or timezone.now()
-    known: set[str] = set(Project.objects.values_list("original_key", flat=True))
-    for file_key, preview_key in Stem.objects.values_list("file_key", "preview_key"):
-        known.update((file_key, preview_key))
-    known.update(Export.objects.exclude(file_key="").values_list("file_key", flat=True))
-    deleted = []
-    for folder in _OWNED_FOLDERS:
-        for key in _storage_walk(folder):
-            if key in known:
-                continue
-            if (now - default_storage.get_modified_time(key)).total_seconds() < older_than_s:
-                continue
-            default_storage.delete(key)
-            deleted.append(key)
-    return deleted
-
-
-def worker_beat(*, name: str, queues: list[str], started_at: datetime) -> None:
-    """Record that the worker ``name`` is alive and which queues it consumes."""
-    WorkerBeat.objects.update_or_create(
-        name=name, defaults={"queues": ",".join(sorted(queues)), "started_at": started_at, "seen_at": timezone.now()}
-    )

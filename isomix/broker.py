@@ -81,7 +81,7 @@ class WorkerHeartbeat(dramatiq.Middleware):
         from django.db import connection
         from django.utils import timezone
 
-        from domain.services import worker_beat
+        from domain.housekeeping import worker_beat
 
         name = f"{socket.gethostname()}:{os.getpid()}:{id(worker):x}"
         queues = sorted(worker.consumer_whitelist or broker.get_declared_queues())

@@ -25,7 +25,6 @@ from domain.log_context import job_id_var
 from domain.models import Job, Project
 from domain.selectors import project_with_stems_by_sha
 from domain.services import (
-    StemFiles,
     export_file_save,
     job_engine_set,
     job_heartbeat,
@@ -170,22 +169,9 @@ def _separate(job: Job, progress: Progress) -> None:
         del audio
         progress.update("encode", 0.0)
         with tempfile.TemporaryDirectory(prefix="isomix-stems-") as tmpdir:
-            outputs = stems_write(stems=stems, sr=project.sample_rate, out_dir=Path(tmpdir))
+            files = stems_write(stems=stems, sr=project.sample_rate, out_dir=Path(tmpdir))
             del stems
-            stems_save(
-                project=project,
-                stems=[
-                    StemFiles(
-                        kind=o.kind,
-                        lossless=o.lossless,
-                        preview=o.preview,
-                        peaks=o.peaks,
-                        peaks_per_second=50,
-                        duration_s=o.duration_s,
-                    )
-                    for o in outputs
-                ],
-            )
+            stems_save(project=project, stems=files)
     project_set_status(
         project=project, status=Project.Status.READY, engine=engine.name, model_name=engine.model_name
     )

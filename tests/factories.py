@@ -12,7 +12,8 @@ from django.contrib.auth.models import AbstractBaseUser
 
 from domain import storage_keys
 from domain.models import Job, Project
-from domain.services import StemFiles, stems_save, storage_put
+from domain.services import stems_save, storage_put
+from domain.stem_files import StemFiles
 from model.pipelines.media import encode_preview, peaks, write_flac
 from tests.audio import song
 

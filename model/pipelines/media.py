@@ -17,6 +17,7 @@ import numpy as np
 import soundfile as sf
 
 from domain.audio import ffmpeg_input
+from domain.stem_files import StemFiles
 
 PREVIEW_EXT = "mp3"
 EXPORT_CODECS: dict[str, list[str]] = {
@@ -95,29 +96,21 @@ def peaks(*, audio: np.ndarray, sr: int, peaks_per_second: int = 50) -> list[lis
     return np.round(np.clip(env, -1, 1), 3).tolist()
 
 
-@dataclass(frozen=True)
-class StemOutput:
-    kind: str
-    lossless: Path
-    preview: Path
-    peaks: list[list[float]]
-    duration_s: float
-
-
 def stems_write(
     *, stems: Mapping[str, np.ndarray], sr: int, out_dir: Path, peaks_per_second: int = 50
-) -> list[StemOutput]:
+) -> list[StemFiles]:
     """Write each stem as FLAC, its MP3 preview, and compute its peaks (encodes run in parallel)."""
 
-    def one(item: tuple[str, np.ndarray]) -> StemOutput:
+    def one(item: tuple[str, np.ndarray]) -> StemFiles:
         kind, audio = item
         lossless = write_flac(path=out_dir / f"{kind}.flac", audio=audio, sr=sr)
         preview = encode_preview(source=lossless, out=out_dir / f"{kind}.{PREVIEW_EXT}")
-        return StemOutput(
+        return StemFiles(
             kind=kind,
             lossless=lossless,
             preview=preview,
             peaks=peaks(audio=audio, sr=sr, peaks_per_second=peaks_per_second),
+            peaks_per_second=peaks_per_second,
             duration_s=audio.shape[1] / sr,
         )
 

@@ -9,8 +9,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from domain.housekeeping import projects_expired_delete, storage_orphans_delete
 from domain.models import Job, Project
-from domain.services import job_create, job_set_state, projects_expired_delete, storage_orphans_delete
+from domain.services import job_create, job_set_state
 from isomix.broker import queue_depth
 from model.actors import MAX_ATTEMPTS
 from model.services import WORKER_LOST_MESSAGE, jobs_sweep

@@ -10,8 +10,8 @@ import soundfile as sf
 from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
 
+from domain.housekeeping import storage_orphans_delete
 from domain.models import Project
-from domain.services import storage_orphans_delete
 from model.actors import export_mix
 from model.services import export_start
 from tests.audio import write_song

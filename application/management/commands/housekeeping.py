@@ -8,7 +8,7 @@ import time
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
-from domain.services import projects_expired_delete, storage_orphans_delete
+from domain.housekeeping import projects_expired_delete, storage_orphans_delete
 from model.services import jobs_sweep
 
 logger = logging.getLogger(__name__)

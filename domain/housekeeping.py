@@ -1,0 +1,68 @@
+"""Housekeeping writes: expired projects, orphan files, worker heartbeats."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.utils import timezone
+
+from domain.models import Export, Project, Stem, WorkerBeat
+from domain.services import project_delete
+
+
+def projects_expired_delete(*, now: datetime | None = None) -> int:
+    """Delete the projects whose retention period is over, with their files."""
+    now = now or timezone.now()
+    count = 0
+    for project in Project.objects.filter(expires_at__lte=now).prefetch_related("stems", "exports"):
+        with transaction.atomic():
+            project_delete(project=project)
+        count += 1
+    return count
+
+
+#: The top-level storage folders; every file under them belongs to a row.
+_OWNED_FOLDERS = ("uploads", "stems", "previews", "exports")
+
+
+def _storage_walk(folder: str) -> Iterator[str]:
+    try:
+        dirs, files = default_storage.listdir(folder)
+    except FileNotFoundError:
+        return
+    for name in files:
+        yield f"{folder}/{name}"
+    for name in dirs:
+        yield from _storage_walk(f"{folder}/{name}")
+
+
+def storage_orphans_delete(*, older_than_s: float = 3600, now: datetime | None = None) -> list[str]:
+    """Delete stored files no row points at (left by a crash), once they are old enough.
+
+    The age margin keeps files a job is writing right now (before its row exists).
+    """
+    now = now or timezone.now()
+    known: set[str] = set(Project.objects.values_list("original_key", flat=True))
+    for file_key, preview_key in Stem.objects.values_list("file_key", "preview_key"):
+        known.update((file_key, preview_key))
+    known.update(Export.objects.exclude(file_key="").values_list("file_key", flat=True))
+    deleted = []
+    for folder in _OWNED_FOLDERS:
+        for key in _storage_walk(folder):
+            if key in known:
+                continue
+            if (now - default_storage.get_modified_time(key)).total_seconds() < older_than_s:
+                continue
+            default_storage.delete(key)
+            deleted.append(key)
+    return deleted
+
+
+def worker_beat(*, name: str, queues: list[str], started_at: datetime) -> None:
+    """Record that the worker ``name`` is alive and which queues it consumes."""
+    WorkerBeat.objects.update_or_create(
+        name=name, defaults={"queues": ",".join(sorted(queues)), "started_at": started_at, "seen_at": timezone.now()}
+    )
