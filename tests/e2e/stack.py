@@ -1,29 +1,73 @@
-"""The production stack on loopback for fault tests: PostgreSQL, Redis, a web process, workers."""
+"""The product as real processes on loopback, for end-to-end and fault tests.
+
+``Stack(tmp_path)`` is the production path: throw-away PostgreSQL and Redis servers
+(``scripts/services.sh``) and a web process without a worker (tests spawn workers).
+``Stack(tmp_path, embedded=True)`` is ``make run``: SQLite, the SQLite broker, and
+``runstudio`` with its in-process worker.
+"""
 
 from __future__ import annotations
 
+import http.client
+import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 from tests.audio import write_song
-from tests.e2e.test_database_outage import _port, _wait_health
-from tests.e2e.test_restart import _request
 
 ROOT = Path(__file__).resolve().parents[2]
+STEMS = ["bass.flac", "drums.flac", "other.flac", "vocals.flac"]
+_PRODUCTION_VARS = ("DATABASE_URL", "REDIS_URL", "ISOMIX_BROKER_URL")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def request(port: int, method: str, path: str, token: str = "", body: bytes = b"", ctype: str = "") -> dict:
+    """An HTTP call to the studio; the JSON answer with its status under ``http_status``."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    headers = {"Authorization": f"Token {token}"} if token else {}
+    if ctype:
+        headers["Content-Type"] = ctype
+    conn.request(method, path, body=body, headers=headers)
+    response = conn.getresponse()
+    return {**json.loads(response.read() or b"{}"), "http_status": response.status}
+
+
+def wait_health(port: int, status: int, timeout_s: float) -> dict:
+    """Wait until ``GET /health`` answers ``status``; return its body."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            body = request(port, "GET", "/health")
+            if body["http_status"] == status:
+                return body
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            raise AssertionError(f"/health did not answer {status} within {timeout_s} s")
+        time.sleep(0.3)
 
 
 class Stack:
-    def __init__(self, tmp_path: Path, **env: str) -> None:
+    def __init__(self, tmp_path: Path, *, embedded: bool = False, **env: str) -> None:
         self.tmp = tmp_path
+        self.embedded = embedded
         self.services = tmp_path / "services"
-        self.ports = {"ISOMIX_TEST_PG_PORT": str(_port()), "ISOMIX_TEST_REDIS_PORT": str(_port())}
+        self.ports = {"ISOMIX_TEST_PG_PORT": str(free_port()), "ISOMIX_TEST_REDIS_PORT": str(free_port())}
         self.processes: list[subprocess.Popen] = []
-        urls = dict(line.removeprefix("export ").split("=", 1) for line in self.services_cmd("start").splitlines())
-        self.env = {**{k: v for k, v in os.environ.items() if k != "ISOMIX_BROKER_URL"}, **urls,
+        urls = {}
+        if not embedded:
+            urls = dict(line.removeprefix("export ").split("=", 1) for line in self.services_cmd("start").splitlines())
+        self.env = {**{k: v for k, v in os.environ.items() if k not in _PRODUCTION_VARS}, **urls,
                     "ISOMIX_VAR_DIR": str(tmp_path / "var"), "DJANGO_SETTINGS_MODULE": "isomix.settings",
                     "ISOMIX_SEPARATION_ENGINE": "offline", **env}  # fmt: skip
         self.manage("migrate", "--noinput")
@@ -31,9 +75,15 @@ class Stack:
                                  "from rest_framework.authtoken.models import Token;"
                                  "print(Token.objects.create(user=User.objects.create_user('ada', password='x' * 20))"
                                  ".key)").strip().splitlines()[-1]  # fmt: skip
-        self.port = _port()
-        self.spawn("runstudio", "--no-worker", "--port", str(self.port), log="web.log")
-        _wait_health(self.port, 200, 60)
+        self.port = free_port()
+        self.web = self.start_web()
+
+    def start_web(self) -> subprocess.Popen:
+        """The web process (with its worker when embedded), once /health answers 200."""
+        args = ["runstudio", "--port", str(self.port)] + ([] if self.embedded else ["--no-worker"])
+        web = self.spawn(*args, log="web.log")
+        wait_health(self.port, 200, 60)
+        return web
 
     def services_cmd(self, action: str) -> str:
         return subprocess.run(["bash", str(ROOT / "scripts" / "services.sh"), action, str(self.services)],
@@ -46,10 +96,16 @@ class Stack:
 
     def spawn(self, *args: str, log: str) -> subprocess.Popen:
         process = subprocess.Popen([sys.executable, "manage.py", *args], cwd=ROOT, env=self.env,
-                                   stdout=(self.tmp / log).open("wb"), stderr=subprocess.STDOUT,
+                                   stdout=(self.tmp / log).open("ab"), stderr=subprocess.STDOUT,
                                    start_new_session=True)  # fmt: skip
         self.processes.append(process)
         return process
+
+    @staticmethod
+    def kill(process: subprocess.Popen) -> None:
+        """SIGKILL the process and what it started: no clean-up, no goodbye."""
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
 
     def upload(self, *, duration_s: float, seed: int = 0) -> str:
         song = write_song(self.tmp / f"song{seed}.flac", duration_s=duration_s, seed=seed)
@@ -61,7 +117,7 @@ class Stack:
         return created["id"]
 
     def api(self, method: str, path: str, body: bytes = b"", ctype: str = "") -> dict:
-        return _request(self.port, method, path, self.token, body, ctype)
+        return request(self.port, method, path, self.token, body, ctype)
 
     def project(self, project_id: str) -> dict:
         return self.api("GET", f"/api/v1/projects/{project_id}/")
@@ -87,4 +143,5 @@ class Stack:
             if process.poll() is None:
                 os.killpg(process.pid, signal.SIGTERM)
                 process.wait(timeout=30)
-        self.services_cmd("destroy")
+        if not self.embedded:
+            self.services_cmd("destroy")

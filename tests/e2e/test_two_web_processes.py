@@ -7,8 +7,7 @@ import json
 
 import pytest
 
-from tests.e2e.stack import Stack
-from tests.e2e.test_database_outage import _port, _wait_health
+from tests.e2e.stack import Stack, free_port, wait_health
 
 pytestmark = pytest.mark.e2e
 
@@ -42,9 +41,9 @@ async def _listen(port: int, project_id: str, session: str, *, until_state: str,
 def test_progress_reaches_a_browser_on_another_web_process(tmp_path):
     stack = Stack(tmp_path)
     try:
-        other_port = _port()
+        other_port = free_port()
         stack.spawn("runstudio", "--no-worker", "--port", str(other_port), log="web2.log")
-        _wait_health(other_port, 200, 60)
+        wait_health(other_port, 200, 60)
         session = stack.manage("shell", "-c", _SESSION).strip().splitlines()[-1]
         project_id = stack.upload(duration_s=30.0)  # on the first web process; no worker yet
 

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
 import time
 
 import pytest
 
-from tests.e2e.stack import Stack
+from tests.e2e.stack import STEMS, Stack
 
 pytestmark = pytest.mark.e2e
-STEMS = ["bass.flac", "drums.flac", "other.flac", "vocals.flac"]
 
 
 def test_killed_worker_job_completes_on_a_new_worker(tmp_path):
@@ -22,8 +19,7 @@ def test_killed_worker_job_completes_on_a_new_worker(tmp_path):
         project_id = stack.upload(duration_s=150.0)
         stack.wait_running(project_id)
 
-        os.killpg(first.pid, signal.SIGKILL)
-        first.wait(timeout=10)
+        stack.kill(first)
         stack.spawn("rundramatiq", "--queues", "gpu", "cpu", log="worker2.log")
         time.sleep(4)  # past ISOMIX_JOB_STALE_AFTER_S: the dead worker's job stopped heartbeating
         swept = stack.manage("housekeeping")
