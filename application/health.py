@@ -44,7 +44,7 @@ def _channel_layer() -> dict[str, Any]:
 
 def _storage() -> dict[str, Any]:
     default_storage.exists("health")
-    return {"backend": type(default_storage._wrapped).__name__}
+    return {"backend": default_storage.__class__.__name__}
 
 
 def _disk() -> dict[str, Any]:

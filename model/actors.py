@@ -157,7 +157,7 @@ def _separate(job: Job, progress: Progress) -> None:
     job_engine_set(job=job, engine=engine.name, model_name=engine.model_name)
 
     source = project_with_stems_by_sha(sha256=project.sha256, engine=engine.name, exclude_id=project.id)
-    if source is not None and source.stems.exists():
+    if source is not None and source.stems.all():  # prefetched by the selector
         progress.update("reuse", 0.0)
         stems_copy(source=source, target=project)
     else:
