@@ -61,10 +61,10 @@ def _django(var_dir: Path) -> None:
 def bench_quality(rows: list[Row], *, n_songs: int) -> None:
     import numpy as np
 
+    from bench.baselines import hpss_baseline
     from bench.metrics import median_sdr
     from bench.multitrack import STEMS, load_song, render_set
     from model.engines import get_engine
-    from model.pipelines.separation import hpss_baseline
 
     folders = render_set(n_songs=n_songs, out_dir=CACHE / "songs")
     engine = get_engine("offline")
@@ -172,9 +172,9 @@ def bench_speed(rows: list[Row], *, demucs: bool) -> object:
     ours = _separate_timed(project)
     baseline = "htdemucs not run (--no-demucs)"
     if demucs:
-        from model.engines.demucs_engine import DemucsEngine
+        from bench.baselines import RandomWeightsDemucsEngine
 
-        random_htdemucs = DemucsEngine.random_weights("htdemucs")
+        random_htdemucs = RandomWeightsDemucsEngine("htdemucs")
         other = _project_from_file(song, owner)
         with mock.patch("model.engines.get_engine", return_value=random_htdemucs):
             theirs = _separate_timed(other)

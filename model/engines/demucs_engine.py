@@ -28,7 +28,6 @@ import logging
 import os
 import threading
 from dataclasses import dataclass
-from fractions import Fraction
 from math import gcd
 from pathlib import Path
 from typing import Any
@@ -209,36 +208,6 @@ def _load_pretrained(model_name: str, model_dir: str | None) -> Any:
     return BagOfModels(models, bag.weights, bag.segment)
 
 
-def _random_htdemucs(model_name: str, seed: int) -> Any:
-    """The published htdemucs architecture with random weights (benchmarks only)."""
-    import torch
-    from demucs.apply import BagOfModels
-    from demucs.htdemucs import HTDemucs
-
-    sources = ["drums", "bass", "other", "vocals"]
-    if model_name == "htdemucs_6s":
-        sources += ["guitar", "piano"]
-    # The released htdemucs config (demucs grids/mmi.py): 4 layers, a 5-layer
-    # cross-domain transformer, 512 bottom channels, dconv in encoder and
-    # decoder, 7.8 s training segment. ~42M parameters, like the release.
-    kwargs = dict(
-        sources=sources,
-        dconv_mode=3,
-        depth=4,
-        t_layers=5,
-        bottom_channels=512,
-        segment=Fraction(39, 5),
-    )
-    with torch.random.fork_rng():
-        torch.manual_seed(seed)
-        if model_name == "htdemucs_ft":
-            n = len(sources)
-            models = [HTDemucs(**kwargs) for _ in range(n)]
-            weights = [[1.0 if i == j else 0.0 for j in range(n)] for i in range(n)]
-            return BagOfModels(models, weights)
-        return HTDemucs(**kwargs)
-
-
 # ------------------------------------------------------------------ engine ---
 
 
@@ -290,21 +259,6 @@ class DemucsEngine:
         self.shifts = shifts
         self._model: Any = None
         self._lock = threading.Lock()
-
-    @classmethod
-    def random_weights(cls, model_name: str = "htdemucs", *, device: str = "cpu", seed: int = 0) -> DemucsEngine:
-        """An engine with the real architecture and random weights.
-
-        For timing benchmarks where the released weights are absent: the
-        compute is that of the real model, the stems are meaningless.
-        """
-        if model_name not in ("htdemucs", "htdemucs_ft", "htdemucs_6s"):
-            raise ValueError(f"random_weights supports the htdemucs family, not {model_name!r}")
-        engine = cls(model_name, device=device)
-        engine.model_name = f"{model_name} (random weights)"
-        engine._model = _random_htdemucs(model_name, seed)
-        engine._model.eval()
-        return engine
 
     def load(self) -> Any:
         """Load (once) and return the demucs model, on :attr:`device`."""

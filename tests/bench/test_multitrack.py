@@ -22,12 +22,12 @@ from bench.multitrack import (
     VOWELS,
     SungNote,
     Voice,
-    _vowel_filters,
     melody,
     plan_song,
     sing,
     write_midi,
 )
+from bench.multitrack.voice import _vowel_filters
 
 SR = 44100
 

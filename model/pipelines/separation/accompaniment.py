@@ -1,7 +1,7 @@
 """Signal-processing stem split: accompaniment -> drums, bass, other.
 
 The bundled offline separator gets vocals and accompaniment from the Spleeter
-network (:mod:`model.pipelines.spleeter_net`); this module splits the
+network (:mod:`model.pipelines.spleeter_net`); :func:`split_accompaniment` splits the
 accompaniment further with cheap, deterministic DSP on one STFT (93 ms Hann
 window, 23 ms hop at 44.1 kHz):
 
@@ -39,38 +39,26 @@ The masks sum to one in every bin, and "other" is formed as
 ``accompaniment - drums - bass`` in the time domain, so the three stems sum to
 the input exactly (up to float rounding).
 
-:func:`hpss_baseline` is a plain median-filter HPSS of the *mixture* with fixed
-bands, the benchmarks' baseline. :func:`process_in_chunks` is the crossfading
-chunker the engines share.
+Its STFT is :func:`~model.pipelines.separation.stft.stft`, long input goes
+through :func:`~model.pipelines.separation.chunks.process_in_chunks`, and the
+Wiener step is :func:`~model.pipelines.separation.wiener.wiener`.
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import fft as sp_fft
 from scipy import ndimage
 
-__all__ = [
-    "SplitParams",
-    "hpss_baseline",
-    "process_in_chunks",
-    "split_accompaniment",
-]
+from model.pipelines.separation.chunks import process_in_chunks
+from model.pipelines.separation.stft import FloatArray, as_stereo, frame_sizes, istft, stft
+from model.pipelines.separation.wiener import wiener
 
-FloatArray = NDArray[np.float32]
-ProgressFn = Callable[[float], None]
-
-_WORKERS = max(1, min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1))
-
-_FRAME_BLOCK = 256
+__all__ = ["ACCOMPANIMENT_STEMS", "DEFAULT_PARAMS", "SplitParams", "split_accompaniment"]
 
 ACCOMPANIMENT_STEMS = ("drums", "bass", "other")
-BASELINE_STEMS = ("vocals", "drums", "bass", "other")
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +66,7 @@ class SplitParams:
     """Tuning of :func:`split_accompaniment`; times in seconds, frequencies in Hz.
 
     The defaults were tuned for median-frame SDR on songs rendered with General
-    MIDI instruments (bench/multitrack.py's generator, seeds 100-115, not the
+    MIDI instruments (the generator in bench/multitrack/, seeds 100-115, not the
     benchmark's own songs) and on two sets of our own renders.
     """
 
@@ -137,76 +125,6 @@ class SplitParams:
 
 
 DEFAULT_PARAMS = SplitParams()
-
-
-# --------------------------------------------------------------------- STFT ---
-
-
-def _frame_sizes(sr: int, frame_s: float, overlap: int) -> tuple[int, int]:
-    n_fft = int(2 ** round(np.log2(frame_s * sr)))
-    return n_fft, n_fft // overlap
-
-
-def _stft(x: FloatArray, *, n_fft: int, hop: int) -> NDArray[np.complex64]:
-    """Centred STFT with a periodic Hann window.
-
-    Parameters
-    ----------
-    x : np.ndarray, shape (channels, n_samples), float32
-
-    Returns
-    -------
-    np.ndarray, shape (channels, n_frames, n_fft // 2 + 1), complex64
-        Frame ``t`` is centred on sample ``t * hop``.
-    """
-    n = x.shape[-1]
-    pad = n_fft // 2
-    n_frames = 1 + -(-n // hop)
-    total = (n_frames - 1) * hop + n_fft
-    xp = np.zeros((x.shape[0], total), dtype=np.float32)
-    xp[:, pad : pad + n] = x
-    frames = np.lib.stride_tricks.sliding_window_view(xp, n_fft, axis=-1)[:, ::hop]
-    # scipy's FFT keeps float32 (numpy's is far slower on float32 batches).
-    return sp_fft.rfft(frames * _hann(n_fft), axis=-1, workers=_WORKERS)
-
-
-def _istft(spec: NDArray[np.complex64], *, n_fft: int, hop: int, n_samples: int) -> FloatArray:
-    """Inverse of :func:`_stft` (weighted overlap-add), shape (channels, n_samples)."""
-    channels, n_frames, _ = spec.shape
-    window = _hann(n_fft)
-    per = n_fft // hop
-    blocks = np.zeros((channels, n_frames + per - 1, hop), dtype=np.float32)
-    norm = np.zeros((n_frames + per - 1, hop), dtype=np.float32)
-    w2 = (window * window).reshape(per, hop)
-    # Blocks of frames keep the temporaries small (and out of fresh mmap pages).
-    for t0 in range(0, n_frames, _FRAME_BLOCK):
-        t1 = min(n_frames, t0 + _FRAME_BLOCK)
-        frames = sp_fft.irfft(spec[:, t0:t1], n=n_fft, axis=-1, workers=_WORKERS)
-        frames *= window
-        frames = frames.reshape(channels, t1 - t0, per, hop)
-        for j in range(per):  # overlap-add one hop-sized slice of every frame at a time
-            blocks[:, t0 + j : t1 + j] += frames[:, :, j]
-    for j in range(per):
-        norm[j : j + n_frames] += w2[j]
-    pad = n_fft // 2
-    y = blocks.reshape(channels, -1) / np.maximum(norm.reshape(-1), 1e-8)
-    return y[:, pad : pad + n_samples].astype(np.float32, copy=False)
-
-
-def _hann(n: int) -> FloatArray:
-    return (0.5 - 0.5 * np.cos(2 * np.pi * np.arange(n) / n)).astype(np.float32)
-
-
-# ------------------------------------------------------------------ helpers ---
-
-
-def _as_stereo(audio: np.ndarray, name: str) -> FloatArray:
-    x = np.asarray(audio, dtype=np.float32)
-    if x.ndim != 2 or x.shape[0] not in (1, 2) or x.shape[1] == 0:
-        raise ValueError(f"{name} must have shape (2, n_samples), got {x.shape}")
-    if not np.all(np.isfinite(x)):
-        raise ValueError(f"{name} contains NaN or infinite samples")
-    return x
 
 
 def _smooth(mag: FloatArray, size: int, axis: int) -> FloatArray:
@@ -368,130 +286,6 @@ def _side_weights(
     return width(drums, high), width(1 - drums, low)
 
 
-def _wiener(
-    mix: NDArray[np.complex64], estimates: list[NDArray[np.complex64]], *, iterations: int
-) -> list[NDArray[np.complex64]]:
-    """Multichannel Wiener refinement of stereo source estimates.
-
-    Each source ``j`` is modelled as a zero-mean Gaussian with power
-    spectrogram ``v_j(t, f)`` (channel-mean power of its estimate) and a
-    time-invariant 2 x 2 spatial covariance ``R_j(f)`` (its estimate's channel
-    covariance summed over frames, over ``sum_t v_j``); the new estimate is
-    ``v_j R_j (sum_k v_k R_k)^-1 mix``. The last source is implicit: the
-    remainder ``mix - sum(estimates)``.
-
-    Parameters
-    ----------
-    mix : np.ndarray, shape (2, frames, bins), complex64
-        The two channels (any basis: left/right or mid/side).
-    estimates : list of np.ndarray, each shape (2, frames, bins), complex64
-        All sources but the remainder.
-    iterations : int
-        Passes; each uses the previous pass's estimates.
-
-    Returns
-    -------
-    list of np.ndarray, like ``estimates``
-    """
-    eps = np.float32(1e-10)
-    sources = [*estimates, mix - sum(estimates)]
-    for _ in range(iterations):
-        power, cov = [], []
-        for y in sources:
-            p0 = y[0].real ** 2 + y[0].imag ** 2
-            p1 = y[1].real ** 2 + y[1].imag ** 2
-            v = 0.5 * (p0 + p1)
-            norm = v.sum(axis=0) + eps
-            cov.append((p0.sum(axis=0) / norm, p1.sum(axis=0) / norm, (y[0] * np.conj(y[1])).sum(axis=0) / norm))
-            power.append(v)
-        # Mixture covariance [[a, c], [c*, b]] per bin, and its inverse applied to the mix.
-        a = sum(v * r[0] for v, r in zip(power, cov, strict=True)) + eps
-        b = sum(v * r[1] for v, r in zip(power, cov, strict=True)) + eps
-        c = sum(v * r[2] for v, r in zip(power, cov, strict=True))
-        det = np.maximum(a * b - (c.real**2 + c.imag**2), eps * (a + b))
-        z0 = (b * mix[0] - c * mix[1]) / det
-        z1 = (a * mix[1] - np.conj(c) * mix[0]) / det
-        refined = [
-            np.stack([v * (r[0] * z0 + r[2] * z1), v * (np.conj(r[2]) * z0 + r[1] * z1)]).astype(np.complex64)
-            for v, r in zip(power[:-1], cov[:-1], strict=True)
-        ]
-        sources = [*refined, mix - sum(refined)]
-    return sources[:-1]
-
-
-# ------------------------------------------------------------------- public ---
-
-
-def process_in_chunks(
-    audio: np.ndarray,
-    *,
-    chunk_samples: int,
-    overlap_samples: int,
-    fn: Callable[[FloatArray], dict[str, FloatArray]],
-    progress: ProgressFn | None = None,
-) -> dict[str, FloatArray]:
-    """Run a separator over overlapping chunks and crossfade the results.
-
-    Parameters
-    ----------
-    audio : np.ndarray, shape (channels, n_samples), float32
-    chunk_samples : int
-        Length of each chunk, in samples (the last one is moved back to end at
-        the end of the signal, so every chunk but a lone one has this length).
-    overlap_samples : int
-        Minimum overlap between neighbouring chunks, in samples; the outputs are
-        blended there with complementary raised-cosine fades (they sum to one,
-        so if every chunk's stems sum to its input, the result's stems sum to
-        ``audio``).
-    fn : callable
-        ``fn(chunk) -> {stem: array}``, each array shaped like ``chunk``.
-    progress : callable, optional
-        See Callback.
-
-    Returns
-    -------
-    dict of str to np.ndarray, each shape (channels, n_samples), float32
-
-    Callback
-    --------
-    ``progress(fraction)`` after each chunk, ``fraction`` the share of chunks
-    done, in (0, 1].
-    """
-    n = audio.shape[-1]
-    if overlap_samples < 0 or chunk_samples <= 2 * overlap_samples:
-        raise ValueError("chunk_samples must exceed twice overlap_samples (>= 0)")
-    if n <= chunk_samples:
-        out = fn(audio)
-        if progress is not None:
-            progress(1.0)
-        return out
-    step = chunk_samples - overlap_samples
-    starts = list(range(0, n - chunk_samples, step)) + [n - chunk_samples]
-    result: dict[str, FloatArray] = {}
-    for k, start in enumerate(starts):
-        end = start + chunk_samples
-        weight = np.ones(chunk_samples, dtype=np.float32)
-        if k > 0:  # fade in over the overlap with the previous chunk
-            ov = starts[k - 1] + chunk_samples - start
-            weight[:ov] = _fade_in(ov)
-        if k + 1 < len(starts):  # fade out over the overlap with the next chunk
-            ov = end - starts[k + 1]
-            weight[chunk_samples - ov :] *= 1 - _fade_in(ov)
-        stems = fn(audio[:, start:end])
-        for name, y in stems.items():
-            if name not in result:
-                result[name] = np.zeros((y.shape[0], n), dtype=np.float32)
-            result[name][:, start:end] += y * weight
-        if progress is not None:
-            progress((k + 1) / len(starts))
-    return result
-
-
-def _fade_in(n: int) -> FloatArray:
-    t = (np.arange(n, dtype=np.float64) + 0.5) / n
-    return (np.sin(0.5 * np.pi * t) ** 2).astype(np.float32)
-
-
 def split_accompaniment(
     accompaniment: np.ndarray,
     *,
@@ -519,14 +313,14 @@ def split_accompaniment(
         Each shape like ``accompaniment``, float32; they sum to
         ``accompaniment`` up to float rounding.
     """
-    x = _as_stereo(accompaniment, "accompaniment")
+    x = as_stereo(accompaniment, "accompaniment")
     if sr <= 0:
         raise ValueError(f"sr must be positive, got {sr}")
-    n_fft, hop = _frame_sizes(sr, params.frame_s, params.overlap)
+    n_fft, hop = frame_sizes(sr, params.frame_s, params.overlap)
 
     def run(chunk: FloatArray) -> dict[str, FloatArray]:
         n = chunk.shape[-1]
-        spec = _stft(_expand(chunk), n_fft=n_fft, hop=hop)
+        spec = stft(_expand(chunk), n_fft=n_fft, hop=hop)
         mag = np.abs(spec).mean(axis=0)
         drums_m, bass_m = _accompaniment_masks(mag, sr=sr, n_fft=n_fft, hop=hop, params=params)
         # Masks act on mid and side: a centred source (kick, snare, most bass
@@ -539,71 +333,14 @@ def split_accompaniment(
         bass_ms = mid_side * np.stack([bass_m, bass_m * side_bass])
         low = min(mid_side.shape[-1], int(params.wiener_max_hz / (sr / n_fft)) + 1)
         if params.wiener_iterations > 0 and low > 0:
-            drums_ms[..., :low], bass_ms[..., :low] = _wiener(
+            drums_ms[..., :low], bass_ms[..., :low] = wiener(
                 mid_side[..., :low],
                 [drums_ms[..., :low], bass_ms[..., :low]],
                 iterations=params.wiener_iterations,
             )
-        drums = _from_mid_side(_istft(drums_ms, n_fft=n_fft, hop=hop, n_samples=n))
-        bass = _from_mid_side(_istft(bass_ms, n_fft=n_fft, hop=hop, n_samples=n))
+        drums = _from_mid_side(istft(drums_ms, n_fft=n_fft, hop=hop, n_samples=n))
+        bass = _from_mid_side(istft(bass_ms, n_fft=n_fft, hop=hop, n_samples=n))
         drums, bass = drums[: chunk.shape[0]], bass[: chunk.shape[0]]
         return {"drums": drums, "bass": bass, "other": chunk - drums - bass}
-
-    return process_in_chunks(x, chunk_samples=int(chunk_s * sr), overlap_samples=sr, fn=run)
-
-
-def hpss_baseline(mixture: np.ndarray, *, sr: int, chunk_s: float = 60.0) -> dict[str, FloatArray]:
-    """Four stems from a plain harmonic/percussive split of the mixture.
-
-    The benchmark baseline: no model, no pitch tracking, fixed bands.
-
-    - STFT of ~46 ms (2048 at 44.1 kHz), hop a quarter of it; harmonic and
-      percussive magnitudes from 17-point median filters along time and along
-      frequency; Wiener-like soft masks (power 2).
-    - drums = percussive part;
-    - bass = harmonic part below 200 Hz;
-    - vocals = harmonic part between 200 Hz and 4 kHz (the singing-voice band);
-    - other = harmonic part above 4 kHz.
-
-    The bands have soft (4th-order) crossovers and every mask sums to one, so
-    the stems sum to ``mixture``.
-
-    Parameters
-    ----------
-    mixture : np.ndarray, shape (2, n_samples), float32
-    sr : int
-        Sample rate in Hz.
-    chunk_s : float
-        Chunk length for bounded memory, in seconds.
-
-    Returns
-    -------
-    dict with keys ``"vocals"``, ``"drums"``, ``"bass"``, ``"other"``
-        Each shape like ``mixture``, float32.
-    """
-    x = _as_stereo(mixture, "mixture")
-    if sr <= 0:
-        raise ValueError(f"sr must be positive, got {sr}")
-    n_fft, hop = _frame_sizes(sr, 0.0464, 4)
-    freqs = np.arange(n_fft // 2 + 1, dtype=np.float32) * np.float32(sr / n_fft)
-    below_200 = 1 / (1 + (freqs / 200.0) ** 4)
-    below_4k = 1 / (1 + (freqs / 4000.0) ** 4)
-
-    def run(chunk: FloatArray) -> dict[str, FloatArray]:
-        spec = _stft(chunk, n_fft=n_fft, hop=hop)
-        mag = np.abs(spec).mean(axis=0)
-        harm = ndimage.median_filter(mag, size=(17, 1), mode="nearest")
-        perc = ndimage.median_filter(mag, size=(1, 17), mode="nearest")
-        perc_m = perc**2 / (harm**2 + perc**2 + np.float32(1e-12))
-        harm_m = 1 - perc_m
-        n = chunk.shape[-1]
-        masks = {
-            "drums": perc_m,
-            "bass": harm_m * below_200,
-            "vocals": harm_m * (below_4k - below_200).clip(0, None),
-        }
-        out = {k: _istft(spec * m, n_fft=n_fft, hop=hop, n_samples=n) for k, m in masks.items()}
-        out["other"] = chunk - out["drums"] - out["bass"] - out["vocals"]
-        return out
 
     return process_in_chunks(x, chunk_samples=int(chunk_s * sr), overlap_samples=sr, fn=run)
