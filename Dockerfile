@@ -1,5 +1,5 @@
 # IsoMix Studio images. One Dockerfile, three targets:
-#   app        web (daphne), cpu worker, housekeeping — CPU-only torch
+#   app        web (uvicorn), cpu worker, housekeeping — CPU-only torch
 #   gpu        the gpu-queue worker: CUDA torch and Demucs weights fetched at build time
 #   gpu-cpu    the gpu-queue worker for machines without a GPU: CPU torch, same weights
 # The code is the same in all of them; settings choose the device (ISOMIX_TORCH_DEVICE).
@@ -24,7 +24,8 @@ COPY --chown=isomix . .
 RUN DJANGO_STATIC_ROOT=/app/staticfiles python manage.py collectstatic --noinput
 USER isomix
 EXPOSE 8000
-CMD ["daphne", "-b", "0.0.0.0", "-p", "8000", "--proxy-headers", "isomix.asgi:application"]
+# The web tier as compose runs it: uvicorn in ISOMIX_WEB_PROCESSES processes, no worker.
+CMD ["python", "manage.py", "runstudio", "--no-worker", "--host", "0.0.0.0", "--port", "8000"]
 
 FROM app AS gpu-cpu
 USER root

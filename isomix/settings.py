@@ -41,7 +41,6 @@ if PRODUCTION:
 VAR_DIR = Path(env("ISOMIX_VAR_DIR", default=str(BASE_DIR / "var")))
 
 INSTALLED_APPS = [
-    "daphne",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -63,6 +62,7 @@ MIDDLEWARE = [
     "application.middleware.RequestIdMiddleware",
     "application.metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "application.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -177,6 +177,35 @@ CACHES = {
 
 # Background jobs: Redis in production, a SQLite file in the embedded default.
 ISOMIX_BROKER_URL = env("ISOMIX_BROKER_URL", default=REDIS_URL or f"sqlite:///{VAR_DIR / 'broker.sqlite3'}")
+# Redis broker: a worker silent this long is dead, and its taken messages go back on the queue
+# when a worker runs maintenance, which it does on this many of every million fetches.
+ISOMIX_BROKER_HEARTBEAT_TIMEOUT_S = env.float("ISOMIX_BROKER_HEARTBEAT_TIMEOUT_S", default=60.0)
+ISOMIX_BROKER_MAINTENANCE_CHANCE = env.int("ISOMIX_BROKER_MAINTENANCE_CHANCE", default=1000)
+
+# --- The web server (`manage.py runstudio`: uvicorn) and the request bodies it takes.
+# A request body past this many bytes is refused before it is read (isomix/body_limit.py);
+# uploads get ISOMIX_MAX_UPLOAD_MB plus the multipart envelope instead. Django's own cap on
+# what it reads into memory is the same figure, so there is one knob.
+ISOMIX_MAX_BODY_BYTES = env.int("ISOMIX_MAX_BODY_BYTES", default=2_621_440)
+DATA_UPLOAD_MAX_MEMORY_SIZE = ISOMIX_MAX_BODY_BYTES
+# Proxies (IPs or CIDRs) whose X-Forwarded-For and X-Forwarded-Proto are believed. Empty:
+# none, and the client address is the connection's peer, whatever headers it sends.
+ISOMIX_TRUSTED_PROXIES = env.list("ISOMIX_TRUSTED_PROXIES", default=[])
+# Web server processes for `runstudio --no-worker` (compose's web service); the embedded
+# default, whose in-memory channel layer lives in one process, always runs one.
+ISOMIX_WEB_PROCESSES = env.int("ISOMIX_WEB_PROCESSES", default=1)
+# Status polls answered again from memory while nothing they show changed (isomix/status_cache.py;
+# PostgreSQL only): this many answers per web process, 0 turns it off.
+ISOMIX_STATUS_CACHE_ENTRIES = env.int("ISOMIX_STATUS_CACHE_ENTRIES", default=1024)
+# Under ASGI every request runs in a thread of its own, and Django's connections are per
+# thread: without a pool each request would open (and PostgreSQL fork) a new connection.
+# Per process, at most ISOMIX_DB_POOL_SIZE connections; a request waits for a free one.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": 1,
+        "max_size": env.int("ISOMIX_DB_POOL_SIZE", default=8),
+        "timeout": 10,
+    }
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -186,7 +215,14 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "application.api.errors.exception_handler",
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    # Strict JSON (UTF-8, nesting ≤ 32, finite numbers) refused as 400s, not 500s.
+    "DEFAULT_PARSER_CLASSES": [
+        "application.api.parsers.StrictJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    # ?limit= 1..100 and ?offset= 0..10**9, else a 400 (never an integer overflow in the database).
+    "DEFAULT_PAGINATION_CLASS": "application.api.pagination.BoundedLimitOffsetPagination",
     "PAGE_SIZE": 50,
     # Counted in the cache (Redis in production, so shared by every web process).
     "DEFAULT_THROTTLE_RATES": {"uploads": env("ISOMIX_UPLOAD_RATE", default="60/hour")},
@@ -234,3 +270,17 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("ISOMIX_LOG_LEVEL", default="INFO")},
     "loggers": {"dramatiq": {"level": "WARNING"}},
 }
+
+# Login throttle (the login page, the admin's login and the API token; application/login_guard.py).
+# Failures are counted in the cache, so Redis in production shares the counts across web processes.
+ISOMIX_LOGIN_ACCOUNT_FAILURES = env.int("ISOMIX_LOGIN_ACCOUNT_FAILURES", default=5)
+ISOMIX_LOGIN_ADDRESS_FAILURES = env.int("ISOMIX_LOGIN_ADDRESS_FAILURES", default=20)
+ISOMIX_LOGIN_WINDOW_S = env.int("ISOMIX_LOGIN_WINDOW_S", default=15 * 60)
+ISOMIX_LOGIN_LOCKOUT_S = env.int("ISOMIX_LOGIN_LOCKOUT_S", default=15 * 60)
+
+# Operators' endpoints: /metrics and the detail of /health (application/health.py). A request
+# gets them with `Authorization: Bearer <ISOMIX_OPS_TOKEN>` (when set), or from a client address
+# in ISOMIX_OPS_NETWORKS (CIDRs; default loopback). Anyone else gets a bare {"status"} from
+# /health and a 404 from /metrics.
+ISOMIX_OPS_TOKEN = env("ISOMIX_OPS_TOKEN", default="")
+ISOMIX_OPS_NETWORKS = env.list("ISOMIX_OPS_NETWORKS", default=["127.0.0.0/8", "::1/128"])

@@ -1,0 +1,177 @@
+"""Request bodies over the limit are refused where the bytes arrive, before Django reads them.
+
+Django's ASGI handler reads the whole body (into a spooled temporary file) before any
+middleware or view runs, so a limit checked in Django has already paid for the body.
+This wrapper sits between the server and Django and answers 413 in the house error shape:
+
+- a declared ``Content-Length`` over the limit is refused before ``receive()`` is called,
+  so none of the body is read;
+- an undeclared (chunked) body is counted as it arrives and cut off once it passes the
+  limit: Django is told the client left, the 413 goes out with ``Connection: close``, and
+  the server stops reading.
+
+It relies on the server reading a body only as fast as the app asks for it. uvicorn
+(``manage.py runstudio``) does: it pauses reading past 64 KiB until ``receive()`` is
+called again, and sends ``100 Continue`` only on the first ``receive()``, so a refused
+client that waits for it never sends the body at all. A server that reads the whole body
+before calling the app (daphne) would defeat it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.http import HttpRequest
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from domain.exceptions import ErrorCode, IsoMixError, RequestTooLarge
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
+def request_too_large(max_bytes: int) -> RequestTooLarge:
+    return RequestTooLarge(
+        _("The request body is larger than %(mb).1f MB.") % {"mb": max_bytes / 1_000_000},
+        code=ErrorCode.REQUEST_TOO_LARGE,
+        extra={"max_bytes": max_bytes},
+    )
+
+
+@dataclass(frozen=True)
+class BodyLimit:
+    """At most ``max_bytes`` of request body (the whole body, envelope included).
+
+    ``refusal`` makes the error answered past it; it is called with the language of the
+    request active, so its message is translated.
+    """
+
+    max_bytes: int
+    refusal: Callable[[], IsoMixError]
+
+
+@dataclass(frozen=True)
+class BodyLimits:
+    """The limit of each ``(method, path)`` that takes more than ``default``, else ``default``."""
+
+    default: BodyLimit
+    routes: Mapping[tuple[str, str], BodyLimit] = field(default_factory=dict)
+
+    def for_request(self, *, method: str, path: str) -> BodyLimit:
+        return self.routes.get((method, path), self.default)
+
+
+def body_limits_from_settings() -> BodyLimits:
+    """Uploads get the upload limit (plus the multipart envelope), every other request the small one.
+
+    The upload limit is the largest file a plan allows; the view then holds the file to
+    the user's own plan while it streams (``application.api.uploads``). Call after
+    ``django.setup()``: it reverses a URL.
+    """
+    from django.conf import settings
+    from django.urls import reverse
+
+    from application.api.uploads import MULTIPART_OVERHEAD, too_large
+
+    upload_bytes = settings.ISOMIX_MAX_UPLOAD_MB * 1_000_000
+    small = settings.ISOMIX_MAX_BODY_BYTES
+    return BodyLimits(
+        default=BodyLimit(max_bytes=small, refusal=lambda: request_too_large(small)),
+        routes={
+            # The same answer as the view's own declared-size check: the file's limit, not the envelope's.
+            ("POST", reverse("api:projects")): BodyLimit(
+                max_bytes=upload_bytes + MULTIPART_OVERHEAD, refusal=lambda: too_large(upload_bytes)
+            ),
+        },
+    )
+
+
+def _declared_length(headers: list[tuple[bytes, bytes]]) -> int | None:
+    for name, value in headers:
+        if name == b"content-length":
+            try:
+                return int(value)
+            except ValueError:  # the server refuses a malformed length; count the bytes all the same
+                return None
+    return None
+
+
+def _language(headers: list[tuple[bytes, bytes]]) -> str:
+    request = HttpRequest()
+    for name, value in headers:
+        if name == b"accept-language":
+            request.META["HTTP_ACCEPT_LANGUAGE"] = value.decode("latin-1")
+    return translation.get_language_from_request(request)
+
+
+async def _refuse(send: Send, *, scope: Scope, limit: BodyLimit) -> None:
+    with translation.override(_language(scope["headers"])):
+        error = limit.refusal()
+    body = json.dumps({"code": str(error.code), "message": error.message, "extra": error.extra}).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": error.status_code,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                # The rest of the body is not wanted: the server closes instead of reading it to find the next request.
+                (b"connection", b"close"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body, "more_body": False})
+
+
+class BodyLimitMiddleware:
+    """Pure ASGI: refuses HTTP request bodies over their :class:`BodyLimit`; other scopes pass through."""
+
+    def __init__(self, app: ASGIApp, *, limits: BodyLimits) -> None:
+        self.app = app
+        self.limits = limits
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = self.limits.for_request(method=scope["method"], path=scope["path"])
+        declared = _declared_length(scope["headers"])
+        if declared is not None and declared > limit.max_bytes:
+            await _refuse(send, scope=scope, limit=limit)  # before receive(): not a byte of the body is read
+            return
+
+        received = 0
+        exceeded = False
+        response_started = False
+
+        async def counted_receive() -> Message:
+            nonlocal received, exceeded
+            if exceeded:
+                return {"type": "http.disconnect"}
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit.max_bytes:
+                    # The app is told the client left, so it drops what it spooled; the refusal follows.
+                    exceeded = True
+                    return {"type": "http.disconnect"}
+            return message
+
+        async def guarded_send(message: Message) -> None:
+            nonlocal response_started
+            if exceeded:
+                return  # the app believes the client is gone; only the refusal below may answer
+            if message["type"] == "http.response.start":
+                response_started = True
+            await send(message)
+
+        await self.app(scope, counted_receive, guarded_send)
+        if exceeded and not response_started:
+            await _refuse(send, scope=scope, limit=limit)
