@@ -1,16 +1,34 @@
-"""Request middleware: every request gets an id, echoed back and carried by its log lines."""
+"""Request middleware: a request id for every request, and a Content-Security-Policy on every answer."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import re
 import uuid
 from collections.abc import Callable
+from functools import lru_cache
+from urllib.parse import urlsplit
 
+from django.conf import settings
+from django.core.exceptions import DisallowedHost
 from django.http import HttpRequest, HttpResponse
+from django.template.loader import get_template
 
 from domain.log_context import request_id_var
 
-_VALID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+# fullmatch, not match with "$": "$" also matches before a final newline, and a newline in
+# an id would split a log line (or make the response header raise BadHeaderError).
+_VALID = re.compile(r"[A-Za-z0-9._-]{8,64}", re.ASCII)
+
+
+def request_id_from(given: str) -> str:
+    """The client's ``X-Request-ID`` when it is 8–64 of ``A-Z a-z 0-9 . _ -``, else a new id.
+
+    A proxy's id ties our log lines to its own; anything else a client sends (newlines,
+    control or non-ASCII characters, a kilobyte of text) would forge or flood the logs.
+    """
+    return given if _VALID.fullmatch(given) else uuid.uuid4().hex
 
 
 class RequestIdMiddleware:
@@ -20,8 +38,7 @@ class RequestIdMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        given = request.headers.get("X-Request-ID", "")
-        request_id = given if _VALID.match(given) else uuid.uuid4().hex
+        request_id = request_id_from(request.headers.get("X-Request-ID", ""))
         token = request_id_var.set(request_id)
         try:
             response = self.get_response(request)
@@ -29,3 +46,117 @@ class RequestIdMiddleware:
             request_id_var.reset(token)
         response["X-Request-ID"] = request_id
         return response
+
+
+# ---------------------------------------------------------------- Content-Security-Policy
+
+
+class ContentSecurityPolicyMiddleware:
+    """Every response gets a strict ``Content-Security-Policy`` (see :func:`content_security_policy`).
+
+    Django 5.2 has none built in. A view that sets its own policy keeps it.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if "Content-Security-Policy" not in response:
+            response["Content-Security-Policy"] = content_security_policy(request=request)
+        return response
+
+
+def content_security_policy(*, request: HttpRequest) -> str:
+    """The policy for the answer to ``request``.
+
+    Scripts and styles come from our own origin only: the pages have no inline script or
+    style and no ``style="..."`` attribute (the mixer sets element styles from JS, through
+    the CSSOM, which style-src does not govern). Audio comes from our origin, from ``blob:``
+    URLs the mixer makes, and from the S3 endpoint when files live there (previews and
+    downloads are presigned S3 URLs the browser fetches, through redirects that CSP checks
+    too). The project page's socket is ``ws(s)://`` on this host, named explicitly because
+    older browsers do not count it as ``'self'``. No page may be framed, change its base
+    URL, post a form elsewhere or embed a plugin.
+
+    The Swagger UI page (drf-spectacular's template) carries one inline ``<style>`` block:
+    that route alone allows it by its hash. Its inline ``<script>`` is not allowed: the
+    page needs ``SpectacularSwaggerSplitView``, which serves that script as a file.
+    """
+    storage = _storage_origins()
+    connect = ["'self'", *_socket_origins(request), *storage]
+    styles = ["'self'", *(_swagger_style_hashes() if _is_swagger_ui(request) else ())]
+    directives = {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": styles,
+        "img-src": ["'self'", "data:"],
+        "media-src": ["'self'", "blob:", *storage],
+        "connect-src": connect,
+        "frame-ancestors": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "object-src": ["'none'"],
+    }
+    return "; ".join(f"{name} {' '.join(sources)}" for name, sources in directives.items())
+
+
+def _socket_origins(request: HttpRequest) -> list[str]:
+    try:
+        host = request.get_host()
+    except DisallowedHost:  # the answer is Django's 400; it opens no socket
+        return []
+    return [f"{'wss' if request.is_secure() else 'ws'}://{host}"]
+
+
+def storage_origins_for(*, storage: dict) -> list[str]:
+    """The origins a browser fetches stored files from, for one ``STORAGES`` entry.
+
+    Empty for local files (they are served by us). For S3 it follows how botocore builds
+    presigned URLs: a custom endpoint (MinIO) is used as is, with the bucket as a subdomain
+    only in ``virtual`` addressing; AWS gets its global and regional host names.
+    """
+    if storage.get("BACKEND") != "storages.backends.s3.S3Storage":
+        return []
+    options = storage.get("OPTIONS", {})
+    bucket = options.get("bucket_name") or ""
+    style = options.get("addressing_style")
+    endpoint = options.get("endpoint_url")
+    if endpoint:
+        parts = urlsplit(endpoint)
+        host = f"{bucket}.{parts.netloc}" if style == "virtual" else parts.netloc
+        return [f"{parts.scheme}://{host}"]
+    region = options.get("region_name") or "us-east-1"
+    if style == "path":
+        return ["https://s3.amazonaws.com", f"https://s3.{region}.amazonaws.com"]
+    return [f"https://{bucket}.s3.amazonaws.com", f"https://{bucket}.s3.{region}.amazonaws.com"]
+
+
+def _storage_origins() -> list[str]:
+    return storage_origins_for(storage=settings.STORAGES["default"])
+
+
+def _is_swagger_ui(request: HttpRequest) -> bool:
+    from drf_spectacular.views import SpectacularSwaggerView
+
+    match = getattr(request, "resolver_match", None)
+    view_class = getattr(getattr(match, "func", None), "view_class", None)
+    return isinstance(view_class, type) and issubclass(view_class, SpectacularSwaggerView)
+
+
+_STYLE_BLOCK = re.compile(r"<style>(.*?)</style>", re.DOTALL)
+
+
+@lru_cache(maxsize=1)
+def _swagger_style_hashes() -> tuple[str, ...]:
+    # Read from the template the page is rendered from (the installed package's, or an
+    # override), so an upgrade that changes the block changes its hash with it. The block
+    # holds no template tags: its rendered text is its source text.
+    source = get_template("drf_spectacular/swagger_ui.html").template.source
+    return tuple(csp_hash(text) for text in _STYLE_BLOCK.findall(source))
+
+
+def csp_hash(text: str) -> str:
+    """A CSP source allowing the inline block whose content is exactly ``text``."""
+    digest = hashlib.sha256(text.encode()).digest()
+    return f"'sha256-{base64.b64encode(digest).decode()}'"

@@ -1,9 +1,11 @@
-"""Housekeeping writes: expired projects, orphan files, worker heartbeats."""
+"""Housekeeping writes: expired projects, orphan files, abandoned work folders, worker heartbeats."""
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterator
 from datetime import datetime
+from pathlib import Path
 
 from django.core.files.storage import default_storage
 from django.db import transaction
@@ -11,6 +13,7 @@ from django.utils import timezone
 
 from domain.models import Export, Project, Stem, WorkerBeat
 from domain.services import project_delete
+from domain.work_dirs import work_dir_candidates, work_dir_remove_if_abandoned
 
 
 def projects_expired_delete(*, now: datetime | None = None) -> int:
@@ -59,6 +62,22 @@ def storage_orphans_delete(*, older_than_s: float = 3600, now: datetime | None =
             default_storage.delete(key)
             deleted.append(key)
     return deleted
+
+
+def work_dirs_abandoned_delete(*, unmarked_older_than_s: float, now_s: float | None = None) -> list[str]:
+    """Delete the temporary work folders (``isomix-<kind>-*``) that no live process uses.
+
+    A folder made by :func:`domain.work_dirs.work_dir` goes as soon as its owner is gone;
+    one without an owner file once it is ``unmarked_older_than_s`` old (the caller passes
+    the longest job time limit plus a margin). Only this process's temporary folder is
+    looked at, so each process that makes work folders should share it with one that sweeps.
+    """
+    root = Path(tempfile.gettempdir())
+    return [
+        str(path)
+        for path in work_dir_candidates(root=root)
+        if work_dir_remove_if_abandoned(path=path, unmarked_older_than_s=unmarked_older_than_s, now_s=now_s)
+    ]
 
 
 def worker_beat(*, name: str, queues: list[str], started_at: datetime) -> None:

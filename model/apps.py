@@ -8,7 +8,7 @@ class ModelConfig(AppConfig):
 
     def ready(self) -> None:
         # The broker must exist before the actors declare themselves on it.
-        from isomix.broker import broker_setup
+        from model.broker import broker_setup
 
         broker_setup()
         from model import actors  # noqa: F401

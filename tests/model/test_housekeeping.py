@@ -12,11 +12,11 @@ from django.utils import timezone
 from domain.housekeeping import projects_expired_delete, storage_orphans_delete
 from domain.models import Job, Project
 from domain.services import job_create, job_set_state
-from isomix.broker import queue_depth
 from model.actors import MAX_ATTEMPTS
+from model.broker import queue_depth
 from model.services import WORKER_LOST_MESSAGE, jobs_sweep
-from tests.conftest import stored_files
 from tests.factories import project_create_ready, user_create
+from tests.helpers import stored_files
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("empty_broker")]
 

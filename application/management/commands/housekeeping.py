@@ -1,4 +1,8 @@
-"""``manage.py housekeeping [--loop SECONDS]``: rescue stuck jobs, expire projects, drop orphan files."""
+"""``manage.py housekeeping [--loop SECONDS]``: rescue stuck jobs, expire projects, drop orphan files.
+
+Also removes the temporary work folders of jobs that were killed (``isomix-stems-*`` and
+the like, see :mod:`domain.work_dirs`) from this process's temporary folder.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
 from domain.housekeeping import projects_expired_delete, storage_orphans_delete
+from model.broker import work_dirs_sweep
 from model.services import jobs_sweep
 
 logger = logging.getLogger(__name__)
@@ -22,6 +27,7 @@ def housekeeping_once() -> dict[str, int]:
         "enqueued": len(swept.enqueued),
         "expired": projects_expired_delete(),
         "orphans": len(storage_orphans_delete()),
+        "work_dirs": len(work_dirs_sweep()),
     }
     if any(report.values()):
         logger.info("housekeeping: %s", report)
@@ -29,7 +35,10 @@ def housekeeping_once() -> dict[str, int]:
 
 
 class Command(BaseCommand):
-    help = "Requeue or fail jobs whose worker stopped, send unsent jobs, delete expired projects and orphan files."
+    help = (
+        "Requeue or fail jobs whose worker stopped, send unsent jobs, delete expired projects, orphan files"
+        " and the work folders of killed jobs."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--loop", type=float, default=0, help="repeat every SECONDS (0: run once)")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dramatiq
 import pytest
 
-from isomix.sqlite_broker import SQLiteBroker
+from model.sqlite_broker import SQLiteBroker
 
 
 @pytest.fixture

@@ -1,6 +1,7 @@
 """A Dramatiq broker backed by one SQLite file, for the embedded default.
 
-The embedded default must run background jobs with no server. Messages live in a table
+The embedded default must run background jobs with no server (chosen by ``sqlite:///`` in
+``ISOMIX_BROKER_URL``, see :func:`model.broker.broker_setup`). Messages live in a table
 (``queued`` → ``consumed`` → deleted on ack, ``dead`` on nack), so a restart loses
 nothing: :meth:`SQLiteBroker.recover` puts messages that a stopped worker had taken
 back on their queue, and the actors are idempotent, so a re-run is safe.
