@@ -1,12 +1,12 @@
 from django.urls import path
-from rest_framework.authtoken.views import ObtainAuthToken
 
 from application.api import views
+from application.api.auth import AuthTokenCreateApi
 
 app_name = "api"
 
 urlpatterns = [
-    path("auth/token/", ObtainAuthToken.as_view(), name="auth-token"),
+    path("auth/token/", AuthTokenCreateApi.as_view(), name="auth-token"),
     path("projects/", views.ProjectsApi.as_view(), name="projects"),
     path("projects/<uuid:project_id>/", views.ProjectDetailApi.as_view(), name="project-detail"),
     path("projects/<uuid:project_id>/stems/<str:kind>/", views.StemDownloadApi.as_view(), name="stem-download"),
