@@ -14,7 +14,7 @@ from pathlib import Path
 
 from django.utils.translation import gettext as _
 
-from domain.exceptions import AudioTooLong, ErrorCode, InvalidAudio
+from domain.exceptions import AudioTooLong, AudioTooShort, ErrorCode, InvalidAudio
 
 #: Demuxers we accept, by ffmpeg's names (``mov,mp4,m4a,...`` is one demuxer).
 ALLOWED_DEMUXERS = ("mp3", "wav", "flac", "mov", "mp4", "m4a", "3gp", "3g2", "mj2", "aac", "ogg", "w64")
@@ -28,6 +28,10 @@ FFMPEG_SAFE_INPUT = (
 #: The extension we store an original under, by the demuxer that read it.
 _EXTENSIONS = {"mp3": "mp3", "wav": "wav", "w64": "wav", "flac": "flac", "aac": "aac", "ogg": "ogg"}
 PROBE_TIMEOUT_S = 30
+#: Shorter than this is refused at upload: there is no song to separate in it, and the
+#: engines' windows (Spleeter's 4096-sample STFT frames, Demucs' padded segments) need
+#: audio longer than themselves. A 10 ms file used to reach the engine and crash it.
+MIN_DURATION_S = 0.5
 #: A header duration this much longer than the audio really present means a cut file.
 _TRUNCATION_TOLERANCE = 0.05
 
@@ -107,6 +111,11 @@ def audio_probe(*, path: Path, max_duration_s: float) -> AudioInfo:
     measured = _measured_duration(path=path, cap_s=max_duration_s + 1.0)
     if measured is None or measured <= 0:
         raise InvalidAudio(_("The audio in this file is damaged and cannot be read."))
+    if measured < MIN_DURATION_S:
+        raise AudioTooShort(
+            _("The song is too short: it must last at least %(limit)g s.") % {"limit": MIN_DURATION_S},
+            extra={"min_duration_s": MIN_DURATION_S, "measured_s": round(measured, 3)},
+        )
     if measured > max_duration_s:
         raise AudioTooLong(
             _("The song is longer than %(limit)d minutes.") % {"limit": round(max_duration_s / 60)},

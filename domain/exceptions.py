@@ -18,10 +18,33 @@ class ErrorCode(StrEnum):
     FORMAT_NOT_ALLOWED = "format_not_allowed"
     JOB_NOT_RETRYABLE = "job_not_retryable"
     STORAGE_ERROR = "storage_error"
+    AUDIO_TOO_SHORT = "audio_too_short"
+    REQUEST_TOO_LARGE = "request_too_large"
+    ENGINE_UNAVAILABLE = "engine_unavailable"
+    JOB_GONE = "job_gone"
+    JOB_CONFLICT = "job_conflict"
+    TOO_MANY_ATTEMPTS = "too_many_attempts"
+    # DRF's own codes, under the same strings, so that the one handler names every code it
+    # answers with from this enum and DRF's errors keep the answers clients already know.
+    PARSE_ERROR = "parse_error"
+    NOT_AUTHENTICATED = "not_authenticated"
+    AUTHENTICATION_FAILED = "authentication_failed"
+    PERMISSION_DENIED = "permission_denied"
+    METHOD_NOT_ALLOWED = "method_not_allowed"
+    NOT_ACCEPTABLE = "not_acceptable"
+    UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
+    THROTTLED = "throttled"
+    #: An API error of no more specific kind (DRF's ``APIException.default_code``).
+    ERROR = "error"
 
 
 class IsoMixError(Exception):
-    """Root of our errors. ``message`` is shown to the user; ``code`` is for programs."""
+    """Root of our errors. ``message`` is shown to the user; ``code`` is for programs.
+
+    Raised inside a background job, every ``IsoMixError`` is final: the job fails with
+    ``message`` shown to the user and is not retried (bad input stays bad). Errors a retry
+    may fix (a database or storage blip, a worker lost) are anything else.
+    """
 
     status_code = 400
 
@@ -30,6 +53,11 @@ class IsoMixError(Exception):
         self.message = message
         self.code = code
         self.extra = extra or {}
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """HTTP headers the API answer carries besides the body; none unless a subclass says."""
+        return {}
 
 
 class InvalidAudio(IsoMixError):
@@ -48,9 +76,59 @@ class AudioTooLong(InvalidAudio):
         super().__init__(message, code=ErrorCode.AUDIO_TOO_LONG, extra=extra)
 
 
+class AudioTooShort(InvalidAudio):
+    def __init__(self, message: str, *, extra=None) -> None:
+        super().__init__(message, code=ErrorCode.AUDIO_TOO_SHORT, extra=extra)
+
+
+class RequestTooLarge(IsoMixError):
+    status_code = 413
+
+
+class MalformedBody(IsoMixError):
+    """The request body cannot be parsed (not UTF-8, not JSON, nested too deep, NaN...)."""
+
+    def __init__(self, message: str, *, code: ErrorCode = ErrorCode.PARSE_ERROR, extra=None) -> None:
+        super().__init__(message, code=code, extra=extra)
+
+
+class EngineUnavailable(IsoMixError):
+    """The separation engine cannot run on this server (weights missing or damaged). Final."""
+
+    status_code = 503
+
+
+class JobGone(IsoMixError):
+    """The job's row was deleted while it ran (its project was deleted): stop, keep nothing."""
+
+    status_code = 404
+
+
+class JobConflict(IsoMixError):
+    """Another worker moved the job first (a duplicate message): this one leaves it alone."""
+
+    status_code = 409
+
+
 class NotReady(IsoMixError):
     status_code = 409
 
 
 class JobNotRetryable(IsoMixError):
     status_code = 409
+
+
+class TooManyAttempts(IsoMixError):
+    """Too many failed logins for an account or from an address: refused without checking
+    the password until ``retry_after_s`` seconds have passed."""
+
+    status_code = 429
+
+    def __init__(self, message: str, *, retry_after_s: int) -> None:
+        super().__init__(message, code=ErrorCode.TOO_MANY_ATTEMPTS, extra={"retry_after_s": retry_after_s})
+        self.retry_after_s = retry_after_s
+
+    @property
+    def headers(self) -> dict[str, str]:
+        # When to come back is a header a client's HTTP library reads on its own.
+        return {"Retry-After": str(self.retry_after_s)}

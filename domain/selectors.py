@@ -50,10 +50,16 @@ def stems_ordered(project: Project) -> list[Stem]:
     return sorted(project.stems.all(), key=lambda s: s.order)
 
 
-def project_with_stems_by_sha(*, sha256: str, engine: str, exclude_id: UUID) -> Project | None:
-    """A ready project holding the same audio separated by ``engine``, if any."""
+def project_with_stems_by_sha(
+    *, owner: AbstractBaseUser, sha256: str, engine: str, exclude_id: UUID
+) -> Project | None:
+    """A ready project of ``owner``'s holding the same audio separated by ``engine``, if any.
+
+    Only the owner's own projects: reuse across users would tell one user, by a stage and a
+    time no separation can have, that somebody else holds this exact file.
+    """
     return (
-        Project.objects.filter(sha256=sha256, engine=engine, status=Project.Status.READY)
+        Project.objects.filter(owner=owner, sha256=sha256, engine=engine, status=Project.Status.READY)
         .exclude(id=exclude_id)
         .prefetch_related("stems")
         .order_by("created_at")

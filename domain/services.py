@@ -24,15 +24,18 @@ from django.core.files import File
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from domain import storage_keys
 from domain.audio import AudioInfo, audio_probe
 from domain.events import job_progress_publish
-from domain.exceptions import ErrorCode, FileTooLarge, IsoMixError, JobNotRetryable
+from domain.exceptions import ErrorCode, FileTooLarge, IsoMixError, JobConflict, JobGone, JobNotRetryable
+from domain.mix import MixSettings
 from domain.models import Export, Job, Project, Stem
 from domain.stem_files import StemFiles
+from domain.work_dirs import WorkDirKind, work_dir
 
 _CHUNK = 1 << 20
 
@@ -106,7 +109,7 @@ def upload_inspect(*, upload: UploadedFile, max_bytes: int, max_duration_s: floa
             code=ErrorCode.FILE_TOO_LARGE,
             extra={"max_bytes": max_bytes},
         )
-    with tempfile.TemporaryDirectory(prefix="isomix-upload-") as tmpdir:
+    with work_dir(kind=WorkDirKind.UPLOAD) as tmpdir:
         digest = hashlib.sha256()
         size = 0
         # A neutral name: ffmpeg must judge the content, never the client's extension.
@@ -188,12 +191,33 @@ def storage_delete_now(keys: list[str]) -> None:
 
 
 def project_delete(*, project: Project) -> None:
-    """Delete the project, its stems, jobs and exports, and then their files."""
-    keys = [project.original_key]
-    keys += [k for s in project.stems.all() for k in (s.file_key, s.preview_key)]
-    keys += [e.file_key for e in project.exports.all()]
-    project.delete()
-    storage_delete_on_commit(keys)
+    """Delete the project, its stems, jobs and exports, and then the files no other row needs.
+
+    Stem files can be shared with the owner's other projects of the same audio
+    (:func:`stems_share`): a key another project's stem still names is kept. The project row
+    is locked first, so a share from it either finished before (and its keys are kept) or
+    sees the project gone (and separates instead). A job still running for the project
+    notices its row is gone (``JobGone``) and removes what it wrote.
+    """
+    with transaction.atomic():
+        Project.objects.select_for_update().filter(id=project.id).first()
+        stems = list(Stem.objects.filter(project=project))
+        keys = [project.original_key]
+        keys += [k for s in stems for k in (s.file_key, s.preview_key)]
+        keys += [e.file_key for e in Export.objects.filter(project=project)]
+        project.delete()
+        shared = _stem_keys_in_use(keys)
+        storage_delete_on_commit([k for k in keys if k not in shared])
+
+
+def _stem_keys_in_use(keys: list[str]) -> set[str]:
+    """The keys among ``keys`` that a stem row still names."""
+    in_use: set[str] = set()
+    for file_key, preview_key in Stem.objects.filter(Q(file_key__in=keys) | Q(preview_key__in=keys)).values_list(
+        "file_key", "preview_key"
+    ):
+        in_use.update((file_key, preview_key))
+    return in_use & set(keys)
 
 
 # ---------------------------------------------------------------- jobs
@@ -208,12 +232,18 @@ def job_create(*, project: Project, kind: str) -> Job:
 
 _TRANSITIONS: dict[str, set[str]] = {
     Job.State.QUEUED: {Job.State.RUNNING, Job.State.FAILED, Job.State.CANCELLED},
-    # running → running is a retry after a worker died mid-job
-    Job.State.RUNNING: {Job.State.RUNNING, Job.State.QUEUED, Job.State.DONE, Job.State.FAILED, Job.State.CANCELLED},
+    # No running → running: a job another worker runs (or ran, before it died) is taken back
+    # only by the stale-job sweep (running → queued), never by a second message for it.
+    Job.State.RUNNING: {Job.State.QUEUED, Job.State.DONE, Job.State.FAILED, Job.State.CANCELLED},
     Job.State.FAILED: {Job.State.QUEUED},
     Job.State.DONE: set(),
     Job.State.CANCELLED: set(),
 }
+
+_JOB_STATE_FIELDS = [
+    "state", "heartbeat_at", "started_at", "finished_at", "attempts", "error", "user_error", "enqueued_at",
+    "progress", "stage", "engine", "model_name",
+]  # fmt: skip
 
 
 def job_set_state(
@@ -227,12 +257,26 @@ def job_set_state(
     engine: str | None = None,
     model_name: str | None = None,
 ) -> Job:
-    """Move ``job`` to ``state`` (checked against the allowed transitions) and publish it."""
+    """Move ``job`` to ``state`` (checked against the allowed transitions) and publish it.
+
+    The write is a compare-and-set on the state ``job`` was read in, so of two workers
+    handed the same job (a message delivered twice) exactly one moves it.
+
+    Raises
+    ------
+    JobNotRetryable
+        The transition is not allowed.
+    JobConflict
+        The row is no longer in the state ``job`` was read in: someone else moved it.
+    JobGone
+        The row was deleted (its project was deleted).
+    """
     if state not in _TRANSITIONS[job.state]:
         raise JobNotRetryable(
             _("A job that is %(state)s cannot become %(new)s.") % {"state": job.state, "new": state},
             code=ErrorCode.JOB_NOT_RETRYABLE,
         )
+    was = job.state
     now = timezone.now()
     job.state = state
     job.heartbeat_at = now if state == Job.State.RUNNING else None
@@ -262,10 +306,19 @@ def job_set_state(
         job.engine = engine
     if model_name is not None:
         job.model_name = model_name
-    job.full_clean()
-    job.save()
+    job.full_clean(exclude=["project"], validate_unique=False)
+    moved = Job.objects.filter(id=job.id, state=was).update(**{f: getattr(job, f) for f in _JOB_STATE_FIELDS})
+    if not moved:
+        job.state = was
+        _job_missing_or_moved(job_id=job.id)
     job_progress_publish(job)
     return job
+
+
+def _job_missing_or_moved(*, job_id: UUID) -> None:
+    if Job.objects.filter(id=job_id).exists():
+        raise JobConflict(_("Another worker has this job."), code=ErrorCode.JOB_CONFLICT)
+    raise JobGone(_("This job's project was deleted."), code=ErrorCode.JOB_GONE)
 
 
 def job_mark_enqueued(*, job_id: UUID | str) -> None:
@@ -273,17 +326,24 @@ def job_mark_enqueued(*, job_id: UUID | str) -> None:
     Job.objects.filter(id=job_id).update(enqueued_at=timezone.now())
 
 
-def job_heartbeat(*, job_id: UUID | str) -> None:
-    """The worker running this job is alive."""
-    Job.objects.filter(id=job_id, state=Job.State.RUNNING).update(heartbeat_at=timezone.now())
+def job_heartbeat(*, job_id: UUID | str) -> bool:
+    """The worker running this job is alive. False when the job is no longer running (or gone)."""
+    return bool(Job.objects.filter(id=job_id, state=Job.State.RUNNING).update(heartbeat_at=timezone.now()))
 
 
 def job_progress_set(*, job: Job, progress: int, stage: str) -> None:
-    """Record a running job's progress without touching the rest of the row."""
+    """Record a running job's progress without touching the rest of the row.
+
+    Raises ``JobGone`` when the job was deleted meanwhile, so the work stops at once.
+    """
     job.progress = progress
     job.stage = stage
     job.heartbeat_at = timezone.now()
-    Job.objects.filter(id=job.id).update(progress=progress, stage=stage, heartbeat_at=job.heartbeat_at)
+    updated = Job.objects.filter(id=job.id, state=Job.State.RUNNING).update(
+        progress=progress, stage=stage, heartbeat_at=job.heartbeat_at
+    )
+    if not updated:
+        _job_missing_or_moved(job_id=job.id)
     job_progress_publish(job)
 
 
@@ -294,12 +354,19 @@ def job_engine_set(*, job: Job, engine: str, model_name: str) -> None:
 
 
 def project_set_status(*, project: Project, status: str, error: str = "", **facts: Any) -> Project:
+    """Record the project's status (and facts such as its engine); ``JobGone`` if it was deleted.
+
+    An update, never an insert: a worker finishing late must not bring back a deleted project.
+    """
     project.status = status
     project.error = error
     for field, value in facts.items():
         setattr(project, field, value)
-    project.full_clean()
-    project.save()
+    project.full_clean(exclude=["owner"], validate_unique=False)
+    project.updated_at = timezone.now()
+    fields = ["status", "error", "updated_at", *facts]
+    if not Project.objects.filter(id=project.id).update(**{f: getattr(project, f) for f in fields}):
+        raise JobGone(_("This job's project was deleted."), code=ErrorCode.JOB_GONE)
     return project
 
 
@@ -307,7 +374,10 @@ def project_set_status(*, project: Project, status: str, error: str = "", **fact
 
 
 def stems_save(*, project: Project, stems: list[StemFiles]) -> list[Stem]:
-    """Store the stems' files under their keys and record them (replacing earlier ones)."""
+    """Store the stems' files under their keys and record them (replacing earlier ones).
+
+    Raises ``JobGone`` (and keeps nothing it wrote) when the project was deleted meanwhile.
+    """
     rows = []
     written: list[str] = []
     try:
@@ -318,64 +388,74 @@ def stems_save(*, project: Project, stems: list[StemFiles]) -> list[Stem]:
                 project_id=project.id, kind=stem.kind, ext=stem.preview.suffix.lstrip(".")
             )
             written.append(storage_put(key=preview_key, content=stem.preview))
-            rows.append((stem, file_key, preview_key))
-    except BaseException:
-        storage_delete_now(written)  # all the stems or none: no row points at a partial set
-        raise
-    with transaction.atomic():
-        Stem.objects.filter(project=project).delete()
-        saved = []
-        for stem, file_key, preview_key in rows:
-            row = Stem(
-                project=project,
-                kind=stem.kind,
-                file_key=file_key,
-                preview_key=preview_key,
-                peaks=stem.peaks,
-                peaks_per_second=stem.peaks_per_second,
-                duration_s=stem.duration_s,
-            )
-            row.full_clean()
-            row.save()
-            saved.append(row)
-    return saved
-
-
-def stems_copy(*, source: Project, target: Project) -> list[Stem]:
-    """Give ``target`` its own copies of ``source``'s stems (same audio, same engine)."""
-    copies = []
-    with tempfile.TemporaryDirectory(prefix="isomix-copy-") as tmpdir:
-        for stem in source.stems.all():
-            lossless = Path(tmpdir) / f"{stem.kind}{Path(stem.file_key).suffix}"
-            preview = Path(tmpdir) / f"{stem.kind}-preview{Path(stem.preview_key).suffix}"
-            for key, path in ((stem.file_key, lossless), (stem.preview_key, preview)):
-                with default_storage.open(key, "rb") as src, path.open("wb") as dst:
-                    shutil.copyfileobj(src, dst, _CHUNK)
-            copies.append(
-                StemFiles(
+            rows.append(
+                Stem(
+                    project=project,
                     kind=stem.kind,
-                    lossless=lossless,
-                    preview=preview.rename(preview.with_name(f"{stem.kind}{preview.suffix}")),
+                    file_key=file_key,
+                    preview_key=preview_key,
                     peaks=stem.peaks,
                     peaks_per_second=stem.peaks_per_second,
                     duration_s=stem.duration_s,
                 )
             )
-        return stems_save(project=target, stems=copies)
+        return _stems_record(project=project, rows=rows)
+    except BaseException:
+        storage_delete_now(written)  # all the stems or none: no row points at a partial set
+        raise
+
+
+def stems_share(*, source: Project, target: Project) -> list[Stem]:
+    """Give ``target`` the stems of ``source`` (same owner, same audio, same engine) by reference.
+
+    No file is copied: the new rows name ``source``'s keys, and :func:`project_delete`
+    keeps a key while any stem names it. Returns an empty list when ``source`` was deleted
+    meanwhile (the caller separates instead).
+    """
+    with transaction.atomic():
+        if Project.objects.select_for_update().filter(id=source.id).first() is None:
+            return []
+        rows = [
+            Stem(
+                project=target,
+                kind=stem.kind,
+                file_key=stem.file_key,
+                preview_key=stem.preview_key,
+                peaks=stem.peaks,
+                peaks_per_second=stem.peaks_per_second,
+                duration_s=stem.duration_s,
+            )
+            for stem in Stem.objects.filter(project=source)
+        ]
+        return _stems_record(project=target, rows=rows) if rows else []
+
+
+def _stems_record(*, project: Project, rows: list[Stem]) -> list[Stem]:
+    with transaction.atomic():
+        if Project.objects.select_for_update().filter(id=project.id).first() is None:
+            raise JobGone(_("This job's project was deleted."), code=ErrorCode.JOB_GONE)
+        Stem.objects.filter(project=project).delete()
+        for row in rows:
+            row.full_clean()
+            row.save(force_insert=True)
+    return rows
 
 
 # ---------------------------------------------------------------- exports
 
 
-def export_create(*, project: Project, fmt: str, mix: dict[str, Any], job: Job) -> Export:
-    export = Export(project=project, job=job, format=fmt, settings=mix)
+def export_create(*, project: Project, fmt: str, mix: MixSettings, job: Job) -> Export:
+    export = Export(project=project, job=job, format=fmt, settings=mix.to_json())
     export.full_clean()
     export.save(force_insert=True)
     return export
 
 
 def export_file_save(*, export: Export, path: Path) -> Export:
+    """Store the rendered mix and record it; ``JobGone`` (and no file) if the export was deleted."""
     key = storage_put(key=storage_keys.export_key(export_id=export.id, ext=export.format), content=path)
+    if not Export.objects.filter(id=export.id).update(file_key=key):
+        storage_delete_now([key])
+        raise JobGone(_("This job's project was deleted."), code=ErrorCode.JOB_GONE)
     export.file_key = key
-    export.save(update_fields=["file_key"])
     return export

@@ -8,7 +8,6 @@ Re-running an actor writes the same keys, so a retry or a resumed job is safe.
 from __future__ import annotations
 
 import logging
-import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
@@ -17,54 +16,58 @@ from pathlib import Path
 import dramatiq
 from django.conf import settings
 from django.db import connection
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from dramatiq.middleware import TimeLimitExceeded
 
 from business.selectors import plan_limits_for_user
-from domain.exceptions import InvalidAudio
+from domain.exceptions import ErrorCode, IsoMixError, JobConflict, JobGone
 from domain.log_context import job_id_var
+from domain.mix import MixSettings
 from domain.models import Job, Project
 from domain.selectors import project_with_stems_by_sha
 from domain.services import (
     export_file_save,
     job_engine_set,
     job_heartbeat,
+    job_mark_enqueued,
     job_progress_set,
     job_set_state,
     project_set_status,
-    stems_copy,
     stems_save,
+    stems_share,
     storage_local_copy,
 )
-from model.pipelines.media import MediaError, StemMix, decode_audio, mixdown, stems_write
+from domain.work_dirs import WorkDirKind, work_dir
+from model.engines.base import EngineError
+from model.pipelines.media import MediaError, decode_audio, mixdown, stems_write
 from model.progress import Progress
+from model.queues import Queue
 
 logger = logging.getLogger(__name__)
 
 #: How many times a job runs before a transient error fails it for good.
 MAX_ATTEMPTS = 3
 
-
-class FinalError(Exception):
-    """An error a retry cannot fix; ``user_message`` is shown to the user."""
-
-    def __init__(self, technical: str, *, user_message: str) -> None:
-        super().__init__(technical)
-        self.user_message = user_message
+#: Errors a retry cannot fix: bad input (``InvalidAudio`` and every other ``IsoMixError``),
+#: an engine that cannot run this song or is missing its model, ffmpeg refusing the media.
+#: They fail the job at once with a plain message; anything else is retried.
+FINAL_ERRORS: tuple[type[BaseException], ...] = (IsoMixError, EngineError, MediaError)
 
 
-def isomix_actor(*, queue: str, time_limit_s: int) -> Callable[[Callable[[str], None]], dramatiq.Actor]:
-    """The house actor: names its queue and time limit; bad input is never retried."""
+def isomix_actor(*, queue: Queue, time_limit_s: int) -> Callable[[Callable[[str], None]], dramatiq.Actor]:
+    """The house actor: names its queue and time limit; final errors are never retried."""
 
     def wrap(fn: Callable[[str], None]) -> dramatiq.Actor:
         return dramatiq.actor(
             fn,
             actor_name=fn.__name__,
-            queue_name=queue,
+            queue_name=str(queue),
             time_limit=time_limit_s * 1000,
             max_retries=MAX_ATTEMPTS - 1,
             min_backoff=1_000,
             max_backoff=30_000,
-            throws=(FinalError, InvalidAudio, MediaError),
+            throws=FINAL_ERRORS,
         )
 
     return wrap
@@ -80,27 +83,45 @@ def _run_job(job_id: str, work: Callable[[Job, Progress], None], stages: list[tu
 
 def _run_job_logged(job_id: str, work: Callable[[Job, Progress], None], stages: list[tuple[str, float]]) -> None:
     job = Job.objects.select_related("project").filter(id=job_id).first()
-    if job is None or job.is_finished:
+    if job is None or job.state != Job.State.QUEUED:
+        # Finished, deleted, or taken by another worker: a message delivered twice (the
+        # broker's own redelivery beside the stale-job sweep) must not run the job twice.
+        logger.info("job %s skipped: it is %s", job_id, "gone" if job is None else job.state)
         return
-    job_set_state(job=job, state=Job.State.RUNNING, stage=stages[0][0], progress=0)
-    logger.info("job %s started (attempt %s)", job.kind, job.attempts)
-    progress = Progress(stages, lambda percent, stage: job_progress_set(job=job, progress=percent, stage=stage))
     try:
-        with _heartbeat(job.id):
+        job_set_state(job=job, state=Job.State.RUNNING, stage=stages[0][0], progress=0)
+    except (JobConflict, JobGone):
+        logger.info("job %s skipped: another worker took it first", job_id)
+        return
+    logger.info("job %s started (attempt %s)", job.kind, job.attempts)
+    try:
+        with _heartbeat(job.id) as lost:
+            progress = Progress(
+                stages,
+                lambda percent, stage: job_progress_set(job=job, progress=percent, stage=stage),
+                check=lost.raise_if_lost,
+            )
             work(job, progress)
-    except (FinalError, InvalidAudio, MediaError) as exc:
-        message = getattr(exc, "user_message", None) or getattr(exc, "message", str(exc))
-        _fail(job, technical=f"{type(exc).__name__}: {exc}", user_message=message)
+        job_set_state(job=job, state=Job.State.DONE)
+    except (JobGone, JobConflict) as exc:
+        # Deleted (or taken back) while it ran: whatever it wrote was removed on the way out.
+        logger.info("job %s stopped: %s", job.kind, exc)
+        return
+    except FINAL_ERRORS as exc:
+        _fail(job, technical=f"{type(exc).__name__}: {exc}", user_message=_user_message(exc))
         return
     except (Exception, TimeLimitExceeded) as exc:
         logger.exception("job %s (%s) failed on attempt %s", job.id, job.kind, job.attempts)
         technical = f"{type(exc).__name__}: {exc}"
         if isinstance(exc, TimeLimitExceeded) or job.attempts >= MAX_ATTEMPTS:
-            _fail(job, technical=technical, user_message=_TRANSIENT_MESSAGES[job.kind])
+            _fail(job, technical=technical, user_message=str(_TRANSIENT_MESSAGES[job.kind]))
             return
-        job_set_state(job=job, state=Job.State.QUEUED)
-        raise  # Dramatiq retries it after a back-off
-    job_set_state(job=job, state=Job.State.DONE)
+        try:
+            job_set_state(job=job, state=Job.State.QUEUED)
+        except (JobGone, JobConflict):
+            return
+        job_mark_enqueued(job_id=job.id)  # Dramatiq sends the retry itself, after a back-off
+        raise
     logger.info("job %s done in %.1f s", job.kind, job.duration_s or 0.0)
 
 
@@ -108,37 +129,64 @@ def _run_job_logged(job_id: str, work: Callable[[Job, Progress], None], stages: 
 HEARTBEAT_EVERY_S = 15.0
 
 
+class _Lost:
+    """Set by the heartbeat when the job's row is gone or no longer running under us."""
+
+    def __init__(self, job_id) -> None:
+        self.job_id = job_id
+        self.event = threading.Event()
+
+    def raise_if_lost(self) -> None:
+        if self.event.is_set():
+            raise JobGone(gettext("This job's project was deleted."), code=ErrorCode.JOB_GONE)
+
+
 @contextmanager
-def _heartbeat(job_id) -> Iterator[None]:
+def _heartbeat(job_id) -> Iterator[_Lost]:
     """Beat for the job while the block runs, also through long steps that report no progress."""
     stop = threading.Event()
+    lost = _Lost(job_id)
 
     def beat() -> None:
         try:
             while not stop.wait(HEARTBEAT_EVERY_S):
-                job_heartbeat(job_id=job_id)
+                if not job_heartbeat(job_id=job_id):
+                    lost.event.set()
+                    return
         finally:
             connection.close()
 
     thread = threading.Thread(target=beat, name=f"heartbeat-{job_id}", daemon=True)
     thread.start()
     try:
-        yield
+        yield lost
     finally:
         stop.set()
         thread.join(timeout=5)
 
 
 _TRANSIENT_MESSAGES = {
-    Job.Kind.SEPARATE: "The separation failed. Please try again later; our team has the details.",
-    Job.Kind.EXPORT: "The export failed. Please try again; our team has the details.",
+    Job.Kind.SEPARATE: _("The separation failed. Please try again later; our team has the details."),
+    Job.Kind.EXPORT: _("The export failed. Please try again; our team has the details."),
 }
+_ENGINE_MESSAGE = _("The separation engine could not process this song. Our team has the details.")
+
+
+def _user_message(exc: BaseException) -> str:
+    if isinstance(exc, IsoMixError):
+        return exc.message
+    if isinstance(exc, MediaError):
+        return gettext(exc.user_message)  # marked for translation where it is raised
+    return str(_ENGINE_MESSAGE)
 
 
 def _fail(job: Job, *, technical: str, user_message: str) -> None:
-    job_set_state(job=job, state=Job.State.FAILED, error=technical, user_error=user_message)
-    if job.kind == Job.Kind.SEPARATE:
-        project_set_status(project=job.project, status=Project.Status.FAILED, error=user_message)
+    try:
+        job_set_state(job=job, state=Job.State.FAILED, error=technical, user_error=user_message)
+        if job.kind == Job.Kind.SEPARATE:
+            project_set_status(project=job.project, status=Project.Status.FAILED, error=user_message)
+    except (JobGone, JobConflict):
+        logger.info("job %s: gone before its failure could be recorded", job.id)
 
 
 # ---------------------------------------------------------------- separation
@@ -156,11 +204,10 @@ def _separate(job: Job, progress: Progress) -> None:
     )
     job_engine_set(job=job, engine=engine.name, model_name=engine.model_name)
 
-    source = project_with_stems_by_sha(sha256=project.sha256, engine=engine.name, exclude_id=project.id)
-    if source is not None and source.stems.all():  # prefetched by the selector
-        progress.update("reuse", 0.0)
-        stems_copy(source=source, target=project)
-    else:
+    source = project_with_stems_by_sha(
+        owner=project.owner, sha256=project.sha256, engine=engine.name, exclude_id=project.id
+    )
+    if source is None or not stems_share(source=source, target=project):
         limits = plan_limits_for_user(user=project.owner)
         with storage_local_copy(project.original_key) as path:
             audio = decode_audio(path=path, sr=project.sample_rate, max_duration_s=limits.max_duration_s)
@@ -168,18 +215,19 @@ def _separate(job: Job, progress: Progress) -> None:
         stems = engine.separate(audio, sr=project.sample_rate, progress=progress.callback("separate"))
         del audio
         progress.update("encode", 0.0)
-        with tempfile.TemporaryDirectory(prefix="isomix-stems-") as tmpdir:
+        with work_dir(kind=WorkDirKind.STEMS) as tmpdir:
             files = stems_write(stems=stems, sr=project.sample_rate, out_dir=Path(tmpdir))
             del stems
+            progress.update("encode", 0.5)  # stops here if the project was deleted meanwhile
             stems_save(project=project, stems=files)
     project_set_status(
         project=project, status=Project.Status.READY, engine=engine.name, model_name=engine.model_name
     )
 
 
-@isomix_actor(queue="gpu", time_limit_s=60 * 60)
+@isomix_actor(queue=Queue.GPU, time_limit_s=60 * 60)
 def separate_stems(job_id: str) -> None:
-    _run_job(job_id, _separate, [("decode", 10), ("separate", 80), ("encode", 10), ("reuse", 0)])
+    _run_job(job_id, _separate, [("decode", 10), ("separate", 80), ("encode", 10)])
 
 
 # ---------------------------------------------------------------- export
@@ -189,14 +237,13 @@ def _export(job: Job, progress: Progress) -> None:
     export = job.export
     project = job.project
     stems = {s.kind: s for s in project.stems.all()}
-    mix = {kind: StemMix(**export.settings["stems"][kind]) for kind in stems if kind in export.settings["stems"]}
-    with ExitStack() as stack, tempfile.TemporaryDirectory(prefix="isomix-export-") as tmpdir:
+    mix = MixSettings.from_json(export.settings)
+    with ExitStack() as stack, work_dir(kind=WorkDirKind.EXPORT) as tmpdir:
         paths = {kind: stack.enter_context(storage_local_copy(s.file_key)) for kind, s in stems.items()}
         progress.update("render", 0.0)
         out = mixdown(
             stems=paths,
             mix=mix,
-            master_gain_db=float(export.settings.get("master_gain_db", 0.0)),
             fmt=export.format,
             out=Path(tmpdir) / f"mix.{export.format}",
             sr=project.sample_rate,
@@ -205,7 +252,7 @@ def _export(job: Job, progress: Progress) -> None:
         export_file_save(export=export, path=out)
 
 
-@isomix_actor(queue="cpu", time_limit_s=15 * 60)
+@isomix_actor(queue=Queue.CPU, time_limit_s=15 * 60)
 def export_mix(job_id: str) -> None:
     _run_job(job_id, _export, [("render", 90), ("store", 10)])
 

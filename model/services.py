@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.uploadedfile import UploadedFile
@@ -18,7 +17,8 @@ from django.utils.translation import gettext as _
 
 from business.selectors import plan_limits_for_user
 from domain.exceptions import ErrorCode, IsoMixError, NotReady
-from domain.models import Export, Job, Project, StemKind
+from domain.mix import MixSettings
+from domain.models import STEM_ORDER, Export, Job, Project
 from domain.services import (
     export_create,
     job_create,
@@ -73,29 +73,20 @@ def separation_start(*, project: Project) -> Job:
     return job
 
 
-def _mix_clean(*, project: Project, mix: dict[str, Any]) -> dict[str, Any]:
-    kinds = {s.kind for s in project.stems.all()}
-    stems_in = mix.get("stems") or {}
-    unknown = sorted(set(stems_in) - kinds)
+def _mix_for_project(*, project: Project, mix: MixSettings) -> MixSettings:
+    """``mix`` with one strip per stem of ``project``, in display order; a stem it lacks is refused."""
+    kinds = sorted((s.kind for s in project.stems.all()), key=STEM_ORDER.index)
+    unknown = sorted(set(mix.stems) - set(kinds))
     if unknown:
         raise IsoMixError(
             _("This project has no stem called %(kinds)s.") % {"kinds": ", ".join(unknown)},
             code=ErrorCode.INVALID_INPUT,
             extra={"stems": unknown},
         )
-    stems = {}
-    for kind in sorted(kinds, key=lambda k: [c.value for c in StemKind].index(k)):
-        given = stems_in.get(kind, {})
-        stems[kind] = {
-            "gain_db": float(given.get("gain_db", 0.0)),
-            "mute": bool(given.get("mute", False)),
-            "solo": bool(given.get("solo", False)),
-            "pan": float(given.get("pan", 0.0)),
-        }
-    return {"master_gain_db": float(mix.get("master_gain_db", 0.0)), "stems": stems}
+    return mix.for_kinds(kinds)
 
 
-def export_start(*, project: Project, fmt: str, mix: dict[str, Any]) -> Export:
+def export_start(*, project: Project, fmt: str, mix: MixSettings) -> Export:
     """Queue the render of ``project``'s stems with the mixer settings ``mix``."""
     if project.status != Project.Status.READY:
         raise NotReady(_("The stems of this song are not ready yet."), code=ErrorCode.NOT_READY)
@@ -106,7 +97,7 @@ def export_start(*, project: Project, fmt: str, mix: dict[str, Any]) -> Export:
             code=ErrorCode.FORMAT_NOT_ALLOWED,
             extra={"formats": list(limits.export_formats)},
         )
-    cleaned = _mix_clean(project=project, mix=mix)
+    cleaned = _mix_for_project(project=project, mix=mix)
     with transaction.atomic():
         job = job_create(project=project, kind=Job.Kind.EXPORT)
         export = export_create(project=project, fmt=fmt, mix=cleaned, job=job)
@@ -123,6 +114,27 @@ def job_retry(*, job: Job) -> Job:
             project_set_status(project=job.project, status=Project.Status.PENDING)
         _enqueue_on_commit(job)
     return job
+
+
+def jobs_orphaned_requeue() -> list[str]:
+    """Queue again every job left running by a worker that is known to be gone.
+
+    For the embedded default only, where the one process starting up holds the only
+    worker: whatever was running when it stopped has no worker left. (With separate
+    worker processes the stale-job sweep decides, by heartbeats.) The job keeps its
+    attempt count; a message still in the broker for it and the one sent here are the
+    same job, and only one of them can start it.
+    """
+    requeued = []
+    for job_id in Job.objects.filter(state=Job.State.RUNNING).values_list("id", flat=True):
+        with transaction.atomic():
+            job = Job.objects.select_for_update().get(id=job_id)
+            if job.state != Job.State.RUNNING:
+                continue
+            job_set_state(job=job, state=Job.State.QUEUED)
+            _enqueue_on_commit(job)
+        requeued.append(str(job_id))
+    return requeued
 
 
 @dataclass(frozen=True)

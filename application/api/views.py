@@ -6,13 +6,14 @@ from django.http import HttpRequest
 from django.utils.text import slugify
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.pagination import LimitOffsetPagination
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from application.api.downloads import signed_download_redirect
+from application.api.pagination import BoundedLimitOffsetPagination
+from application.api.parsers import StrictJSONParser
 from application.api.serializers import (
     ExportOutputSerializer,
     ProjectListOutputSerializer,
@@ -20,6 +21,7 @@ from application.api.serializers import (
 )
 from application.api.uploads import UploadRateThrottle, declared_size_check, upload_handlers_install
 from business.selectors import plan_limits_for_user
+from domain import mix
 from domain.models import Export, StemKind
 from domain.selectors import export_get_for_user, project_get_for_user, project_list_for_user, stem_get_for_user
 from domain.services import project_delete
@@ -41,7 +43,7 @@ class ProjectsApi(APIView):
 
     @extend_schema(responses=ProjectListOutputSerializer(many=True), operation_id="projects_list")
     def get(self, request: Request) -> Response:
-        paginator = LimitOffsetPagination()
+        paginator = BoundedLimitOffsetPagination()
         page = paginator.paginate_queryset(project_list_for_user(user=request.user), request, view=self)
         return paginator.get_paginated_response(ProjectListOutputSerializer(page, many=True).data)
 
@@ -118,38 +120,39 @@ class StemPeaksApi(APIView):
         return Response(self.OutputSerializer(stem).data)
 
 
-class ExportCreateApi(APIView):
-    parser_classes = [JSONParser]
+class StemMixInputSerializer(serializers.Serializer):
+    """One channel strip; the ranges are ``domain.mix``'s, the same the page's faders use."""
 
-    class StemMixSerializer(serializers.Serializer):
-        gain_db = serializers.FloatField(min_value=-120, max_value=24, default=0.0)
-        mute = serializers.BooleanField(default=False)
-        solo = serializers.BooleanField(default=False)
-        pan = serializers.FloatField(min_value=-1, max_value=1, default=0.0)
+    gain_db = serializers.FloatField(min_value=mix.GAIN_DB_MIN, max_value=mix.GAIN_DB_MAX, default=0.0)
+    mute = serializers.BooleanField(default=False)
+    solo = serializers.BooleanField(default=False)
+    pan = serializers.FloatField(min_value=mix.PAN_MIN, max_value=mix.PAN_MAX, default=0.0)
+
+    class Meta:
+        ref_name = "StemMix"
+
+
+class ExportCreateApi(APIView):
+    parser_classes = [StrictJSONParser]
 
     class InputSerializer(serializers.Serializer):
         format = serializers.ChoiceField(choices=Export.Format.choices)
-        master_gain_db = serializers.FloatField(min_value=-120, max_value=24, default=0.0)
-        stems = serializers.DictField(child=serializers.DictField(), required=False, default=dict)
+        master_gain_db = serializers.FloatField(min_value=mix.GAIN_DB_MIN, max_value=mix.GAIN_DB_MAX, default=0.0)
+        stems = serializers.DictField(child=StemMixInputSerializer(), required=False, default=dict)
 
         class Meta:
             ref_name = "ExportCreateInput"
-
-        def validate_stems(self, value: dict) -> dict:
-            cleaned = {}
-            for kind, mix in value.items():
-                inner = ExportCreateApi.StemMixSerializer(data=mix)
-                inner.is_valid(raise_exception=True)
-                cleaned[kind] = inner.validated_data
-            return cleaned
 
     @extend_schema(request=InputSerializer, responses={202: ExportOutputSerializer}, operation_id="exports_create")
     def post(self, request: Request, project_id: str) -> Response:
         project = project_get_for_user(user=request.user, project_id=project_id)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        mix = {"master_gain_db": data.validated_data["master_gain_db"], "stems": data.validated_data["stems"]}
-        export = export_start(project=project, fmt=data.validated_data["format"], mix=mix)
+        settings = mix.MixSettings(
+            master_gain_db=data.validated_data["master_gain_db"],
+            stems={kind: mix.StemMix(**strip) for kind, strip in data.validated_data["stems"].items()},
+        )
+        export = export_start(project=project, fmt=data.validated_data["format"], mix=settings)
         return Response(ExportOutputSerializer(export).data, status=status.HTTP_202_ACCEPTED)
 
 

@@ -10,13 +10,13 @@ import math
 import subprocess
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import soundfile as sf
 
 from domain.audio import ffmpeg_input
+from domain.mix import PEAKS_PER_SECOND, MixSettings, StemMix
 from domain.stem_files import StemFiles
 
 PREVIEW_EXT = "mp3"
@@ -27,8 +27,20 @@ EXPORT_CODECS: dict[str, list[str]] = {
 }
 
 
+def gettext_noop(message: str) -> str:
+    """Marks ``message`` for the translation catalogue; the actor translates it when shown.
+
+    Pipelines do not import Django, so the marker is this module's own, under the name the
+    message extractor looks for.
+    """
+    return message
+
+
 class MediaError(Exception):
-    """ffmpeg could not do what was asked; ``user_message`` says why in plain words."""
+    """ffmpeg could not do what was asked; ``user_message`` says why in plain words.
+
+    ``user_message`` is one of the marked English messages below; show it through ``gettext``.
+    """
 
     def __init__(self, technical: str, *, user_message: str) -> None:
         super().__init__(technical)
@@ -59,15 +71,15 @@ def decode_audio(*, path: Path, sr: int, max_duration_s: float) -> np.ndarray:
     )
     if result.returncode != 0:
         raise MediaError(
-            result.stderr.decode(errors="replace")[-2000:], user_message="The song could not be decoded."
+            result.stderr.decode(errors="replace")[-2000:], user_message=gettext_noop("The song could not be decoded.")
         )
     audio = np.frombuffer(result.stdout, dtype=np.float32).reshape(-1, 2).T
     if audio.shape[1] == 0:
-        raise MediaError("decoder produced no samples", user_message="The file holds no audio.")
+        raise MediaError("decoder produced no samples", user_message=gettext_noop("The file holds no audio."))
     if audio.shape[1] / sr > max_duration_s:
         raise MediaError(
             f"decoded {audio.shape[1] / sr:.1f} s > limit {max_duration_s} s",
-            user_message=f"The song is longer than {round(max_duration_s / 60)} minutes.",
+            user_message=gettext_noop("The song is longer than your plan allows."),
         )
     return np.ascontiguousarray(audio)
 
@@ -84,7 +96,7 @@ def encode_preview(*, source: Path, out: Path) -> Path:
     return out
 
 
-def peaks(*, audio: np.ndarray, sr: int, peaks_per_second: int = 50) -> list[list[float]]:
+def peaks(*, audio: np.ndarray, sr: int, peaks_per_second: int = PEAKS_PER_SECOND) -> list[list[float]]:
     """Min/max envelope of the mono mix of ``audio`` (2, n): one pair per 1/``peaks_per_second`` s."""
     mono = audio.mean(axis=0)
     hop = max(1, sr // peaks_per_second)
@@ -97,7 +109,7 @@ def peaks(*, audio: np.ndarray, sr: int, peaks_per_second: int = 50) -> list[lis
 
 
 def stems_write(
-    *, stems: Mapping[str, np.ndarray], sr: int, out_dir: Path, peaks_per_second: int = 50
+    *, stems: Mapping[str, np.ndarray], sr: int, out_dir: Path, peaks_per_second: int = PEAKS_PER_SECOND
 ) -> list[StemFiles]:
     """Write each stem as FLAC, its MP3 preview, and compute its peaks (encodes run in parallel)."""
 
@@ -116,14 +128,6 @@ def stems_write(
 
     with ThreadPoolExecutor(max_workers=2) as pool:
         return list(pool.map(one, stems.items()))
-
-
-@dataclass(frozen=True)
-class StemMix:
-    gain_db: float = 0.0
-    mute: bool = False
-    solo: bool = False
-    pan: float = 0.0
 
 
 def audible_stems(mix: Mapping[str, StemMix]) -> list[str]:
@@ -150,7 +154,7 @@ def pan_matrix(pan: float) -> tuple[float, float, float, float]:
 
 
 def mixdown(
-    *, stems: Mapping[str, Path], mix: Mapping[str, StemMix], master_gain_db: float, fmt: str, out: Path, sr: int
+    *, stems: Mapping[str, Path], mix: MixSettings, fmt: str, out: Path, sr: int
 ) -> Path:
     """Render the mix of the lossless ``stems`` with ffmpeg, exactly as the browser mixer plays it.
 
@@ -160,7 +164,8 @@ def mixdown(
     """
     if fmt not in EXPORT_CODECS:
         raise ValueError(f"unknown export format {fmt!r}")
-    kinds = [k for k in audible_stems(mix) if k in stems]
+    strips = mix.for_kinds(stems).stems  # a stem the settings do not name plays at rest
+    kinds = [k for k in audible_stems(strips) if k in stems]
     all_kinds = list(stems)
     inputs: list[str] = []
     for kind in all_kinds:
@@ -169,11 +174,11 @@ def mixdown(
     labels = []
     for kind in kinds:
         i = all_kinds.index(kind)
-        ll, rl, lr, rr = pan_matrix(mix[kind].pan)
+        ll, rl, lr, rr = pan_matrix(strips[kind].pan)
         chains.append(
             f"[{i}:a]aformat=sample_fmts=fltp:channel_layouts=stereo,"
             f"pan=stereo|c0={ll:.6f}*c0+{rl:.6f}*c1|c1={lr:.6f}*c0+{rr:.6f}*c1,"
-            f"volume={mix[kind].gain_db:.3f}dB[s{i}]"
+            f"volume={strips[kind].gain_db:.3f}dB[s{i}]"
         )
         labels.append(f"[s{i}]")
     if labels:
@@ -183,7 +188,7 @@ def mixdown(
             else f"{labels[0]}anull[sum]"
         )
         chains.append(summed)
-        chains.append(f"[sum]volume={master_gain_db:.3f}dB[out]")
+        chains.append(f"[sum]volume={mix.master_gain_db:.3f}dB[out]")
     else:  # everything muted: the export is the song's length of silence
         chains.append("[0:a]aformat=channel_layouts=stereo,volume=0[out]")
     _ffmpeg(
@@ -197,4 +202,4 @@ def _ffmpeg(args: Sequence[str]) -> None:
         ["ffmpeg", "-v", "error", "-nostdin", "-y", *args], capture_output=True, text=True, check=False
     )
     if result.returncode != 0:
-        raise MediaError(result.stderr[-2000:], user_message="The audio could not be encoded.")
+        raise MediaError(result.stderr[-2000:], user_message=gettext_noop("The audio could not be encoded."))

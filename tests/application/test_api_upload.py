@@ -10,26 +10,14 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
 
 from domain.models import Job, Project
-from isomix.broker import queue_depth
+from model.broker import queue_depth
 from tests.audio import write_song
-from tests.conftest import stored_files
 from tests.factories import project_create_ready, user_create
+from tests.helpers import stored_files
 
 pytestmark = pytest.mark.django_db
 
 URL = "/api/v1/projects/"
-
-
-@pytest.fixture
-def user():
-    return user_create()
-
-
-@pytest.fixture
-def client(user) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
 
 
 def _pending_messages() -> int:
@@ -307,3 +295,17 @@ def test_uploads_are_rate_limited_per_user(client, media, tmp_path, monkeypatch)
     assert responses[2].json()["code"] == "throttled"
     assert listing.status_code == 200
     assert Project.objects.count() == 2
+
+
+@pytest.mark.parametrize("duration_s", [0.01, 0.4])
+def test_a_song_shorter_than_the_minimum_is_refused_at_upload(client, media, tmp_path, duration_s):
+    from domain.audio import MIN_DURATION_S
+
+    song = write_song(tmp_path / "blip.wav", duration_s=duration_s)
+
+    response = _upload(client, song)
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "audio_too_short"
+    assert response.json()["extra"]["min_duration_s"] == MIN_DURATION_S
+    assert_nothing_left(media)

@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
-import pytest
+from pathlib import Path
 
-from domain.exceptions import JobNotRetryable
-from domain.models import Job
-from domain.services import job_create, job_set_state, storage_put
+import pytest
+from django.core.files.storage import default_storage
+
+from domain.exceptions import JobConflict, JobGone, JobNotRetryable
+from domain.models import Job, Project, Stem
+from domain.services import (
+    job_create,
+    job_progress_set,
+    job_set_state,
+    project_delete,
+    project_set_status,
+    stems_save,
+    storage_put,
+)
+from domain.stem_files import StemFiles
 from tests.factories import project_create_ready, user_create
+from tests.helpers import stored_files
 
 pytestmark = pytest.mark.django_db
 
@@ -55,3 +68,66 @@ def test_storage_put_replaces_the_same_key(media, tmp_path):
 
     assert (media / "stems/x/vocals.flac").read_bytes() == b"second"
     assert sorted(p.name for p in (media / "stems/x").iterdir()) == ["vocals.flac"]
+
+
+def test_a_running_job_cannot_be_started_again(media):
+    job = job_create(project=project_create_ready(owner=user_create(), duration_s=0.5), kind=Job.Kind.SEPARATE)
+    job_set_state(job=job, state=Job.State.RUNNING)
+
+    with pytest.raises(JobNotRetryable):
+        job_set_state(job=job, state=Job.State.RUNNING)
+
+    assert Job.objects.get(id=job.id).attempts == 1
+
+
+def test_of_two_workers_holding_the_same_queued_job_one_starts_it(media):
+    job = job_create(project=project_create_ready(owner=user_create(), duration_s=0.5), kind=Job.Kind.SEPARATE)
+    first, second = Job.objects.get(id=job.id), Job.objects.get(id=job.id)  # both read it queued
+
+    job_set_state(job=first, state=Job.State.RUNNING)
+    with pytest.raises(JobConflict):
+        job_set_state(job=second, state=Job.State.RUNNING)
+
+    row = Job.objects.get(id=job.id)
+    assert row.state == Job.State.RUNNING and row.attempts == 1
+    assert second.state == Job.State.QUEUED  # the loser's copy is left as it was read
+
+
+def test_a_late_write_does_not_bring_back_a_deleted_project(media, django_capture_on_commit_callbacks):
+    project = project_create_ready(owner=user_create(), duration_s=0.5)
+    job = Job.objects.get(project=project)
+    stale_project = Project.objects.get(id=project.id)
+    with django_capture_on_commit_callbacks(execute=True):
+        project_delete(project=project)
+
+    with pytest.raises(JobGone):
+        project_set_status(project=stale_project, status=Project.Status.READY)
+    with pytest.raises(JobGone):
+        job_progress_set(job=job, progress=50, stage="separate")
+
+    assert Project.objects.count() == 0 and Job.objects.count() == 0
+
+
+def test_stems_saved_for_a_deleted_project_are_removed(media, tmp_path, django_capture_on_commit_callbacks):
+    project = project_create_ready(owner=user_create(), duration_s=0.5)
+    files = [
+        StemFiles(kind=s.kind, lossless=_copy_out(s.file_key, tmp_path), preview=_copy_out(s.preview_key, tmp_path),
+                  peaks=s.peaks, peaks_per_second=s.peaks_per_second, duration_s=s.duration_s)
+        for s in project.stems.all()
+    ]  # fmt: skip
+    stale = Project.objects.get(id=project.id)
+    with django_capture_on_commit_callbacks(execute=True):
+        project_delete(project=project)
+
+    with pytest.raises(JobGone):
+        stems_save(project=stale, stems=files)
+
+    assert stored_files(media) == []
+    assert Stem.objects.count() == 0
+
+
+def _copy_out(key: str, folder) -> Path:
+    path = Path(folder) / Path(key).name
+    with default_storage.open(key, "rb") as src:
+        path.write_bytes(src.read())
+    return path

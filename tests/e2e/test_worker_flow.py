@@ -14,8 +14,8 @@ from rest_framework.test import APIClient
 
 from domain.models import Job, Project
 from tests.audio import write_song
-from tests.conftest import stored_files
 from tests.factories import user_create
+from tests.helpers import stored_files
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.e2e]
 
@@ -104,7 +104,7 @@ def test_health_sees_the_running_worker(worker):
     assert body["checks"]["workers"]["queues"] == ["cpu", "gpu"]
 
 
-def test_resubmitted_song_reuses_stems(worker, media, tmp_path):
+def test_resubmitted_song_shares_its_owners_stems(worker, media, tmp_path):
     client = APIClient()
     client.force_authenticate(user_create())
     song = write_song(tmp_path / "song.wav", duration_s=3.0, seed=3)
@@ -117,8 +117,7 @@ def test_resubmitted_song_reuses_stems(worker, media, tmp_path):
     first, second = (Project.objects.get(id=i) for i in ids)
     assert first.sha256 == second.sha256
     assert Job.objects.get(project=first).stage == "encode"
-    assert Job.objects.get(project=second).stage == "reuse"  # copied, never separated
-    for kind in ("vocals", "drums", "bass", "other"):
-        a = (media / f"stems/{first.id}/{kind}.flac").read_bytes()
-        b = (media / f"stems/{second.id}/{kind}.flac").read_bytes()
-        assert a == b
+    assert Job.objects.get(project=second).progress == 100
+    # never separated again: the second project's stems are the first one's files, not copies
+    assert {(s.kind, s.file_key) for s in second.stems.all()} == {(s.kind, s.file_key) for s in first.stems.all()}
+    assert not (media / f"stems/{second.id}").exists()

@@ -12,8 +12,15 @@ from tests.e2e.stack import STEMS, Stack
 pytestmark = pytest.mark.e2e
 
 
-def test_killed_worker_job_completes_on_a_new_worker(tmp_path):
-    stack = Stack(tmp_path, ISOMIX_JOB_STALE_AFTER_S="3")
+def test_killed_worker_job_runs_to_done_exactly_once_on_a_new_worker(tmp_path):
+    # Both rescuers active: Dramatiq's own redelivery of a dead worker's message (heartbeat
+    # timeout 2 s, maintenance on every fetch) and the stale-job sweep (3 s).
+    stack = Stack(
+        tmp_path,
+        ISOMIX_JOB_STALE_AFTER_S="3",
+        ISOMIX_BROKER_HEARTBEAT_TIMEOUT_S="2",
+        ISOMIX_BROKER_MAINTENANCE_CHANCE="1000000",
+    )
     try:
         first = stack.spawn("rundramatiq", "--queues", "gpu", "cpu", log="worker1.log")
         project_id = stack.upload(duration_s=150.0)
@@ -21,6 +28,7 @@ def test_killed_worker_job_completes_on_a_new_worker(tmp_path):
 
         stack.kill(first)
         stack.spawn("rundramatiq", "--queues", "gpu", "cpu", log="worker2.log")
+        _wait_for_line(tmp_path / "worker2.log", "skipped: it is running", timeout_s=60)  # the redelivery
         time.sleep(4)  # past ISOMIX_JOB_STALE_AFTER_S: the dead worker's job stopped heartbeating
         swept = stack.manage("housekeeping")
         project = stack.wait_finished(project_id)
@@ -28,10 +36,21 @@ def test_killed_worker_job_completes_on_a_new_worker(tmp_path):
     finally:
         stack.close()
 
+    log = (tmp_path / "worker2.log").read_text()
     assert "'requeued': 1" in swept
     assert project["status"] == "ready", project
     assert project["jobs"][0]["state"] == "done"
+    assert log.count("job separate started") == 1  # the redelivered message did not run it
+    assert log.count("job separate done") == 1
     assert stems == STEMS  # once each, no leftovers
+
+
+def _wait_for_line(path, text: str, *, timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while text not in (path.read_text() if path.exists() else ""):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{path.name} never said {text!r}")
+        time.sleep(0.2)
 
 
 def test_redis_restart_during_a_job_loses_nothing(tmp_path):

@@ -125,3 +125,14 @@ def test_importing_the_registry_does_not_import_torch() -> None:
         cwd=Path(__file__).resolve().parents[2],
     )
     assert out.stdout.strip() == "[]"
+
+
+def test_demucs_separates_the_shortest_song_an_upload_accepts() -> None:
+    from domain.audio import MIN_DURATION_S
+
+    engine = DemucsEngine("demucs_unittest", model_dir=None, device="cpu")
+    audio = (0.1 * np.random.default_rng(1).standard_normal((2, int(MIN_DURATION_S * 44100)))).astype(np.float32)
+
+    stems = engine.separate(audio, sr=44100)
+
+    assert all(y.shape == audio.shape and np.all(np.isfinite(y)) for y in stems.values())

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from domain.mix import MixSettings, StemMix
 from model.pipelines.media import (
     MediaError,
-    StemMix,
     audible_stems,
     decode_audio,
     mixdown,
@@ -108,13 +108,15 @@ def test_mixdown_applies_gain_mute_solo_and_pan(tmp_path):
         kind: write_flac(path=tmp_path / f"{kind}.flac", audio=_tone(freq, sr, n), sr=sr)
         for kind, freq in (("vocals", 440.0), ("drums", 1000.0), ("bass", 110.0))
     }
-    mix = {
-        "vocals": StemMix(gain_db=-6.0, pan=-1.0),  # hard left, half amplitude
-        "drums": StemMix(mute=True),
-        "bass": StemMix(),
-    }
+    mix = MixSettings(
+        stems={
+            "vocals": StemMix(gain_db=-6.0, pan=-1.0),  # hard left, half amplitude
+            "drums": StemMix(mute=True),
+            # bass not named: it plays at rest (0 dB, centre)
+        }
+    )
 
-    out = mixdown(stems=stems, mix=mix, master_gain_db=0.0, fmt="wav", out=tmp_path / "mix.wav", sr=sr)
+    out = mixdown(stems=stems, mix=mix, fmt="wav", out=tmp_path / "mix.wav", sr=sr)
 
     audio, out_sr = sf.read(str(out))
     assert out_sr == sr
@@ -133,7 +135,7 @@ def test_mixdown_formats_decode(tmp_path, fmt):
     sr = 44100
     stems = {"vocals": write_flac(path=tmp_path / "v.flac", audio=_tone(440, sr, sr), sr=sr)}
 
-    out = mixdown(stems=stems, mix={"vocals": StemMix()}, master_gain_db=-3, fmt=fmt, out=tmp_path / f"m.{fmt}", sr=sr)
+    out = mixdown(stems=stems, mix=MixSettings(master_gain_db=-3), fmt=fmt, out=tmp_path / f"m.{fmt}", sr=sr)
 
     probe = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "format=format_name,duration", "-of",
                             "csv=p=0", str(out)], capture_output=True, text=True, check=True)  # fmt: skip
@@ -146,8 +148,8 @@ def test_mixdown_with_everything_muted_is_silence(tmp_path):
     sr = 44100
     stems = {"vocals": write_flac(path=tmp_path / "v.flac", audio=_tone(440, sr, sr), sr=sr)}
 
-    out = mixdown(stems=stems, mix={"vocals": StemMix(mute=True)}, master_gain_db=0, fmt="wav",
-                  out=tmp_path / "m.wav", sr=sr)  # fmt: skip
+    mix = MixSettings(stems={"vocals": StemMix(mute=True)})
+    out = mixdown(stems=stems, mix=mix, fmt="wav", out=tmp_path / "m.wav", sr=sr)
 
     audio, _ = sf.read(str(out))
     assert audio.shape == (sr, 2)
@@ -161,3 +163,20 @@ def test_ffmpeg_refuses_to_follow_a_playlist(tmp_path: Path):
 
     with pytest.raises(MediaError):
         decode_audio(path=playlist, sr=44100, max_duration_s=60)
+
+
+@pytest.mark.parametrize(
+    "strip", [{"gain_db": -60.5}, {"gain_db": 6.5}, {"pan": -1.01}, {"pan": 1.5}], ids=["quiet", "loud", "l", "r"]
+)
+def test_a_strip_outside_the_fader_ranges_is_refused(strip):
+    with pytest.raises(ValueError):
+        StemMix(**strip)
+
+
+def test_mix_settings_round_trip_through_json():
+    mix = MixSettings(master_gain_db=-1.5, stems={"vocals": StemMix(gain_db=-6.0, mute=True, pan=0.25)})
+
+    again = MixSettings.from_json(mix.to_json())
+
+    assert again == mix
+    assert again.for_kinds(["vocals", "bass"]).stems == {"vocals": mix.stems["vocals"], "bass": StemMix()}

@@ -31,10 +31,15 @@ def engine() -> offline.OfflineEngine:
     return offline.OfflineEngine()
 
 
-def test_engine_metadata(engine) -> None:
-    assert engine.name == "offline"
-    assert engine.model_name == "spleeter-2stems+dsp"
-    assert engine.stems == ("vocals", "drums", "bass", "other")
+def test_the_shortest_song_an_upload_accepts_separates(engine) -> None:
+    from domain.audio import MIN_DURATION_S
+
+    audio = _song(sr=44100, seconds=MIN_DURATION_S)
+
+    stems = engine.separate(audio, sr=44100)
+
+    assert all(y.shape == audio.shape for y in stems.values())
+    np.testing.assert_allclose(sum(stems.values()), audio, atol=1e-4)
 
 
 @pytest.mark.parametrize("sr", [22050, 48000])

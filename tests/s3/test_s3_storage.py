@@ -11,12 +11,13 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
 
 from domain.housekeeping import storage_orphans_delete
+from domain.mix import MixSettings
 from domain.models import Project
 from model.actors import export_mix
 from model.services import export_start
 from tests.audio import write_song
-from tests.conftest import stored_files
 from tests.factories import project_create_ready, user_create
+from tests.helpers import stored_files
 from tests.s3.conftest import bucket_keys
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("empty_broker")]
@@ -64,7 +65,7 @@ def test_stem_download_is_a_presigned_url_that_works(s3):
 
 def test_export_renders_from_and_to_the_bucket(s3):
     project = project_create_ready(owner=user_create(), duration_s=0.5)
-    export = export_start(project=project, fmt="wav", mix={})
+    export = export_start(project=project, fmt="wav", mix=MixSettings())
 
     export_mix.fn(str(export.job_id))
 
