@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
@@ -12,6 +14,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from business.selectors import plan_limits_for_user
+from domain.mix import mixer_ranges
 from domain.models import Project
 from domain.selectors import project_get_for_user, project_list_for_user, stems_ordered
 from domain.services import project_delete as project_delete_service
@@ -43,6 +46,7 @@ def library(request: HttpRequest) -> HttpResponse:
         {
             "projects": project_list_for_user(user=request.user),
             "max_upload_mb": limits.max_upload_mb,
+            "max_upload_bytes": limits.max_upload_bytes,
             "max_duration_min": round(limits.max_duration_s / 60),
             "accept": ACCEPT,
         },
@@ -54,6 +58,7 @@ def project_detail(request: HttpRequest, project_id) -> HttpResponse:
     project = project_get_for_user(user=request.user, project_id=project_id)
     limits = plan_limits_for_user(user=request.user)
     ready = project.status == Project.Status.READY
+    ranges = mixer_ranges()
     return render(
         request,
         "projects/detail.html",
@@ -64,6 +69,10 @@ def project_detail(request: HttpRequest, project_id) -> HttpResponse:
             "export_formats": list(limits.export_formats),
             "api_url": reverse("api:project-detail", kwargs={"project_id": project.id}),
             "ws_path": f"/ws/projects/{project.id}/",
+            # The faders' bounds come from the same figures the export API validates with:
+            # rendered into the inputs' min/max/step, and whole as JSON for the mixer's JS.
+            "mixer_ranges": ranges,
+            "mixer_ranges_json": json.dumps(ranges),
         },
     )
 

@@ -67,6 +67,8 @@ class ProjectListOutputSerializer(serializers.ModelSerializer):
 
 
 class ExportOutputSerializer(serializers.ModelSerializer):
+    # The job whose ``job.progress`` events (WebSocket) the page follows for this export.
+    job = serializers.UUIDField(source="job_id", read_only=True)
     state = serializers.CharField(source="job.state")
     progress = serializers.IntegerField(source="job.progress")
     error = serializers.CharField(source="job.user_error")
@@ -74,7 +76,9 @@ class ExportOutputSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Export
-        fields = ["id", "project", "format", "settings", "state", "progress", "error", "download_url", "created_at"]
+        fields = [
+            "id", "project", "job", "format", "settings", "state", "progress", "error", "download_url", "created_at",
+        ]  # fmt: skip
 
     def get_download_url(self, export: Export) -> str | None:
         if export.job.state != Job.State.DONE or not export.file_key:

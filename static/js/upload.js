@@ -4,7 +4,9 @@
  *
  * Markup (templates/projects/library.html):
  *   [data-upload]            root; data-upload-url, data-detail-url-template (a project URL
- *                            with the all-zero UUID), data-max-upload-mb; data-state is
+ *                            with the all-zero UUID), data-max-upload-bytes (the plan's
+ *                            limit in bytes, exactly as the server applies it; shown in MB of
+ *                            10^6 bytes, as the server's own message does); data-state is
  *                            written here: idle | uploading | checking | done | error
  *   [data-upload-zone]       the drop target (a <label> for the file input)
  *   [data-upload-input]      <input type="file">; choosing a file starts the upload
@@ -18,13 +20,15 @@
 import { errorMessage, showError, uploadForm } from "./api.js";
 
 const ZERO_UUID = "00000000-0000-0000-0000-000000000000";
+/** The server's MB (application/api/uploads.py `too_large`): decimal, not MiB. */
+const BYTES_PER_MB = 1_000_000;
 
 class UploadZone {
   constructor(root) {
     this.root = root;
     this.url = root.dataset.uploadUrl;
     this.detailTemplate = root.dataset.detailUrlTemplate;
-    this.maxBytes = Number.parseFloat(root.dataset.maxUploadMb || "0") * 1024 * 1024;
+    this.maxBytes = Number.parseInt(root.dataset.maxUploadBytes || "0", 10) || 0;
     this.zone = root.querySelector("[data-upload-zone]");
     this.input = root.querySelector("[data-upload-input]");
     this.nameInput = root.querySelector("[data-upload-name]");
@@ -89,8 +93,11 @@ class UploadZone {
   /** Why this file cannot be uploaded, or "" when it may be sent. The server checks again. */
   refuse(file) {
     if (this.maxBytes && file.size > this.maxBytes) {
-      const mb = Math.round(this.maxBytes / (1024 * 1024));
-      return `“${file.name}” is ${(file.size / (1024 * 1024)).toFixed(1)} MB; the limit is ${mb} MB.`;
+      // The limit as the server words it (whole MB, rounded down); the size rounded up to a
+      // tenth, so a file just over the limit never reads as equal to it.
+      const limit = Math.floor(this.maxBytes / BYTES_PER_MB);
+      const size = (Math.ceil((file.size / BYTES_PER_MB) * 10) / 10).toFixed(1);
+      return `“${file.name}” is ${size} MB; the limit is ${limit} MB.`;
     }
     if (file.size === 0) return `“${file.name}” is empty.`;
     if (this.accepted.length && !this.isAccepted(file)) {

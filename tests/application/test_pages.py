@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import json
+import re
+from html import unescape
+
 import pytest
 from django.test import Client
+from django.utils import translation
 
+from business.selectors import plan_limits_for_user
+from domain.mix import GAIN_DB_MAX, GAIN_DB_MIN, GAIN_DB_STEP, PAN_MAX, PAN_MIN, PAN_STEP, mixer_ranges
 from domain.models import Job, Project
-from isomix.broker import queue_depth
-from tests.conftest import stored_files
+from model.broker import queue_depth
 from tests.factories import PASSWORD, project_create_ready, user_create
+from tests.helpers import stored_files
 
 pytestmark = pytest.mark.django_db
 
@@ -120,3 +127,42 @@ def test_admin_filters_jobs_and_retries_a_failed_one(django_capture_on_commit_ca
     dramatiq.get_broker().flush_all()
     for page in ("project", "stem", "export"):
         assert client.get(f"/admin/domain/{page}/").status_code == 200
+
+
+def _attribute(html: str, name: str) -> str:
+    """The one value of ``name="..."`` in ``html``, unescaped as a browser would."""
+    values = re.findall(rf'\s{re.escape(name)}="([^"]*)"', html)
+    assert len(values) == 1, (name, values)
+    return unescape(values[0])
+
+
+def _bounds(tag: str) -> list[float]:
+    return [float(_attribute(tag, name)) for name in ("min", "max", "step")]
+
+
+@pytest.mark.parametrize("language", ["en", "pt-br"])  # pt-BR writes -0,05: not a number in HTML
+def test_project_page_serves_the_mixer_ranges_the_api_validates_with(language):
+    owner = user_create()
+    project = project_create_ready(owner=owner, duration_s=0.5)
+    client = Client()
+    client.force_login(owner)
+
+    with translation.override(language):
+        html = client.get(f"/projects/{project.id}/").content.decode()
+
+    assert json.loads(_attribute(html, "data-mixer-ranges")) == mixer_ranges()
+    faders = re.findall(r'<input type="range" id="(?:master-gain|gain-\w+)"[^>]*>', html)
+    pans = re.findall(r'<input type="range" id="pan-\w+"[^>]*>', html)
+    assert len(faders) == 5 and len(pans) == 4
+    assert all(_bounds(tag) == [GAIN_DB_MIN, GAIN_DB_MAX, GAIN_DB_STEP] for tag in faders)
+    assert all(_bounds(tag) == [PAN_MIN, PAN_MAX, PAN_STEP] for tag in pans)
+
+
+def test_library_serves_the_upload_limit_in_bytes():
+    owner = user_create()
+    client = Client()
+    client.force_login(owner)
+
+    html = client.get("/projects/").content.decode()
+
+    assert int(_attribute(html, "data-max-upload-bytes")) == plan_limits_for_user(user=owner).max_upload_bytes

@@ -5,10 +5,13 @@
  *
  * The settings kept here are the mixer state; `settings()` returns them in the export
  * payload's shape, so an export renders exactly what is heard.
+ *
+ * The ranges are not defined here: the page serves them (`data-mixer-ranges` on the mixer
+ * root, from `domain/mix.py`'s `mixer_ranges()`, the same figures the export API validates
+ * with), and the graph clamps every gain and pan to them, so the state it reports is one
+ * the server accepts.
  */
 
-export const MIN_DB = -60;
-export const MAX_DB = 6;
 /** Time constant of parameter changes: short enough to feel instant, long enough not to click. */
 const SMOOTHING_S = 0.012;
 
@@ -20,10 +23,39 @@ function clamp(value, low, high) {
   return Math.min(high, Math.max(low, value));
 }
 
+/**
+ * The served ranges, checked: `{"gain_db": {"min", "max", "step"}, "pan": {"min", "max",
+ * "step"}, "peaks_per_second"}` (numbers, as `mixer_ranges()` in domain/mix.py writes them).
+ *
+ * @param {string | undefined} json  the mixer root's `data-mixer-ranges`
+ * @returns {{gain_db: {min: number, max: number, step: number},
+ *   pan: {min: number, max: number, step: number}, peaks_per_second: number}}
+ * @throws {Error} when the attribute is missing or not of that shape
+ */
+export function parseMixerRanges(json) {
+  let ranges;
+  try {
+    ranges = JSON.parse(json ?? "");
+  } catch {
+    throw new Error("the page has no mixer ranges (data-mixer-ranges)");
+  }
+  const isRange = (range) =>
+    range && ["min", "max", "step"].every((key) => Number.isFinite(range[key])) && range.min < range.max && range.step > 0;
+  if (!ranges || !isRange(ranges.gain_db) || !isRange(ranges.pan) || !(ranges.peaks_per_second > 0)) {
+    throw new Error("the page's mixer ranges (data-mixer-ranges) are malformed");
+  }
+  return ranges;
+}
+
 export class AudioGraph {
-  /** @param {BaseAudioContext} context */
-  constructor(context) {
+  /**
+   * @param {BaseAudioContext} context
+   * @param {{gain_db: {min: number, max: number}, pan: {min: number, max: number}}} ranges
+   *   as `parseMixerRanges` returns them
+   */
+  constructor(context, ranges) {
     this.context = context;
+    this.ranges = ranges;
     this.master = context.createGain();
     this.master.connect(context.destination);
     this.masterGainDb = 0;
@@ -59,13 +91,13 @@ export class AudioGraph {
 
   setGainDb(kind, db) {
     const channel = this.channel(kind);
-    channel.gainDb = clamp(db, MIN_DB, MAX_DB);
+    channel.gainDb = clamp(db, this.ranges.gain_db.min, this.ranges.gain_db.max);
     this.ramp(channel.fader.gain, dbToGain(channel.gainDb));
   }
 
   setPan(kind, pan) {
     const channel = this.channel(kind);
-    channel.pan = clamp(pan, -1, 1);
+    channel.pan = clamp(pan, this.ranges.pan.min, this.ranges.pan.max);
     this.ramp(channel.panner.pan, channel.pan);
   }
 
@@ -80,7 +112,7 @@ export class AudioGraph {
   }
 
   setMasterGainDb(db) {
-    this.masterGainDb = clamp(db, MIN_DB, MAX_DB);
+    this.masterGainDb = clamp(db, this.ranges.gain_db.min, this.ranges.gain_db.max);
     this.ramp(this.master.gain, dbToGain(this.masterGainDb));
   }
 

@@ -2,40 +2,77 @@
  * Export form: render the current mix on the server, follow it, offer the file.
  *
  * POST `{"format", "master_gain_db", "stems": {kind: {"gain_db", "mute", "solo", "pan"}}}`
- * to the project's exports URL → 202 `{"id", "state", "format", "progress", "download_url",
- * "error"}`; then GET the export every second until its state is "done" (show the
- * download link) or "failed" (show its error).
+ * to the project's exports URL → 202 `{"id", "job", "state", "format", "progress",
+ * "download_url", "error"}`. The export is then followed through its job's events on the
+ * project's WebSocket, which the page hands over: `onJobEvent(event)` for every
+ * `{"type": "job.progress", "job", "kind", "state", "progress", "stage", "user_error", ...}`
+ * (domain/events.py; the same names as in Python), matched by `event.job === export.job`,
+ * and `onSocketMode(mode)` when the socket opens ("live") or goes down ("polling").
+ *
+ * REST (`GET` the export) stays the source of truth; it is read once when an event says the
+ * job finished (done | failed | cancelled: the download URL and the error come from there),
+ * once when the socket (re)connects while an export is followed (events sent while it was
+ * down are lost), every `fallbackIntervalMs` while the socket is down, and, while it is up,
+ * only after `liveCheckIntervalMs` without any event for the job (a message dropped on the
+ * way cannot leave the panel waiting for ever).
  *
  * Markup (inside [data-export-form]):
  *   select[name=format], button[type=submit],
  *   [data-export-status]   role="status"; data-state mirrors the export: idle | starting |
- *                          queued | running | done | failed | error (the request failed)
+ *                          queued | running | done | failed | cancelled | error (a request failed)
  *   [data-export-progress] <progress>, [data-export-download] <a>, [data-export-error] alert
  */
 
 import { apiFetch, errorMessage, showError } from "../api.js";
 
-const POLL_INTERVAL_MS = 1000;
+/** REST reads while the socket is down: slow, since a reconnect re-reads at once anyway. */
+const FALLBACK_INTERVAL_MS = 5000;
+/** While the socket is up: a read only after this long without an event for the job. */
+const LIVE_CHECK_INTERVAL_MS = 30000;
 /** Consecutive failed status reads before giving up (a server restart takes a few seconds). */
-const MAX_POLL_FAILURES = 10;
+const MAX_READ_FAILURES = 10;
+/** Events kept for jobs not (yet) followed: the worker may report before the POST answers. */
+const RECENT_EVENTS = 32;
+const FINISHED = new Set(["done", "failed", "cancelled"]);
 
 export class ExportPanel {
   /**
    * @param {HTMLFormElement} form
-   * @param {{exportsUrl: string, statusUrlTemplate: string, getSettings: () => object}} options
+   * @param {{exportsUrl: string, statusUrlTemplate: string, getSettings: () => object,
+   *   fallbackIntervalMs?: number, liveCheckIntervalMs?: number}} options
    *   statusUrlTemplate contains `{id}`, e.g. "/api/v1/exports/{id}/"
    */
-  constructor(form, { exportsUrl, statusUrlTemplate, getSettings }) {
+  constructor(
+    form,
+    {
+      exportsUrl,
+      statusUrlTemplate,
+      getSettings,
+      fallbackIntervalMs = FALLBACK_INTERVAL_MS,
+      liveCheckIntervalMs = LIVE_CHECK_INTERVAL_MS,
+    },
+  ) {
     this.form = form;
     this.exportsUrl = exportsUrl;
     this.statusUrlTemplate = statusUrlTemplate;
     this.getSettings = getSettings;
+    this.fallbackIntervalMs = fallbackIntervalMs;
+    this.liveCheckIntervalMs = liveCheckIntervalMs;
     this.submit = form.querySelector('[type="submit"]');
     this.status = form.querySelector("[data-export-status]");
     this.progress = form.querySelector("[data-export-progress]");
     this.download = form.querySelector("[data-export-download]");
     this.error = form.querySelector("[data-export-error]");
+    /** The export being followed (its latest known state), or null. */
+    this.current = null;
     this.generation = 0;
+    this.live = false;
+    this.timer = null;
+    this.reading = false;
+    this.readAgain = false;
+    this.failures = 0;
+    /** @type {Map<string, object>} job id → its latest event */
+    this.recent = new Map();
     form.addEventListener("submit", (event) => {
       event.preventDefault();
       this.start();
@@ -44,57 +81,148 @@ export class ExportPanel {
 
   async start() {
     const generation = ++this.generation;
+    this.stopFollowing();
     const format = this.form.elements.format.value;
     this.submit.disabled = true;
     this.download.hidden = true;
     this.download.removeAttribute("href");
     showError(this.error, null);
     this.show("starting", "Starting the export…", 0);
+    let created;
     try {
-      const job = await apiFetch(this.exportsUrl, { method: "POST", json: { format, ...this.getSettings() } });
-      if (generation === this.generation) await this.follow(job, generation);
+      created = await apiFetch(this.exportsUrl, { method: "POST", json: { format, ...this.getSettings() } });
     } catch (error) {
-      if (generation !== this.generation) return;
-      this.show("error", "", null);
-      showError(this.error, errorMessage(error));
-    } finally {
-      if (generation === this.generation) this.submit.disabled = false;
+      if (generation === this.generation) this.fail(error);
+      return;
     }
+    if (generation !== this.generation) return;
+    this.current = created;
+    this.failures = 0;
+    // Its job may have reported (even finished) before the POST answered.
+    const early = this.recent.get(String(created.job));
+    if (early) this.apply(early);
+    else this.update(created);
   }
 
-  async follow(job, generation) {
-    let failures = 0;
-    let current = job;
-    for (;;) {
-      if (generation !== this.generation) return;
-      if (current.state === "done") {
-        this.finish(current);
-        return;
-      }
-      if (current.state === "failed" || current.state === "cancelled") {
-        this.show(current.state, "", null);
-        showError(this.error, current.error || "The export failed. Please try again.");
-        return;
-      }
-      const percent = Number.isFinite(current.progress) ? current.progress : 0;
-      const verb = current.state === "running" ? "Rendering" : "Waiting to render";
-      this.show(current.state || "queued", `${verb} ${String(current.format || "").toUpperCase()}… ${Math.round(percent)}%`, percent);
-      await sleep(POLL_INTERVAL_MS);
-      try {
-        current = await apiFetch(this.statusUrlTemplate.replace("{id}", encodeURIComponent(job.id)));
-        failures = 0;
-      } catch (error) {
-        failures += 1;
-        if (failures >= MAX_POLL_FAILURES || (error.status >= 400 && error.status < 500)) throw error;
-      }
-    }
+  /** A `job.progress` event from the project's socket (any job of the project). */
+  onJobEvent(event) {
+    if (!event || event.type !== "job.progress" || !event.job) return;
+    const job = String(event.job);
+    this.recent.delete(job);
+    this.recent.set(job, event);
+    if (this.recent.size > RECENT_EVENTS) this.recent.delete(this.recent.keys().next().value);
+    if (this.current && String(this.current.job) === job) this.apply(event);
   }
 
-  finish(job) {
+  /** The socket's state: "live" when it (re)connects, "polling" or "stopped" when it is down. */
+  onSocketMode(mode) {
+    const live = mode === "live";
+    if (live === this.live) return;
+    this.live = live;
+    if (!this.current) return;
+    if (live) this.refresh(); // events sent while it was down are lost: read what happened
+    else this.schedule();
+  }
+
+  apply(event) {
+    if (FINISHED.has(event.state)) {
+      // The download URL (or the error, as REST holds it) comes from the export itself.
+      if (event.state === "done") this.showRendering({ ...this.current, state: "running", progress: 100 });
+      this.refresh();
+      return;
+    }
+    this.update({ ...this.current, state: event.state, progress: event.progress });
+  }
+
+  /** Read the export over REST; asked again while a read is on its way, it reads once more after. */
+  refresh() {
+    if (!this.current) return;
+    if (this.reading) {
+      this.readAgain = true;
+      return;
+    }
+    window.clearTimeout(this.timer);
+    this.timer = null;
+    this.reading = true;
+    this.readAgain = false;
+    this.read(this.generation, this.current.id);
+  }
+
+  async read(generation, id) {
+    let exported = null;
+    let failure = null;
+    try {
+      exported = await apiFetch(this.statusUrlTemplate.replace("{id}", encodeURIComponent(id)));
+    } catch (error) {
+      failure = error;
+    }
+    this.reading = false;
+    if (generation === this.generation && this.current) {
+      if (failure) {
+        this.failures += 1;
+        if (this.failures >= MAX_READ_FAILURES || (failure.status >= 400 && failure.status < 500)) this.fail(failure);
+        else this.schedule();
+      } else {
+        this.failures = 0;
+        this.update(exported);
+      }
+    }
+    // A finish event or a reconnect that came during this read may know more than it did.
+    if (this.readAgain) this.refresh();
+  }
+
+  /** Show an export's state; a finished one ends the following. */
+  update(exported) {
+    this.current = exported;
+    if (exported.state === "done") {
+      this.stopFollowing();
+      this.finish(exported);
+      return;
+    }
+    if (exported.state === "failed" || exported.state === "cancelled") {
+      this.stopFollowing();
+      this.show(exported.state, "", null);
+      showError(this.error, exported.error || "The export failed. Please try again.");
+      this.submit.disabled = false;
+      return;
+    }
+    this.showRendering(exported);
+    this.schedule();
+  }
+
+  showRendering(exported) {
+    const percent = Number.isFinite(exported.progress) ? exported.progress : 0;
+    const verb = exported.state === "running" ? "Rendering" : "Waiting to render";
+    this.show(exported.state || "queued", `${verb} ${String(exported.format || "").toUpperCase()}… ${Math.round(percent)}%`, percent);
+  }
+
+  /** The next REST read: soon while the socket is down, only as a safety net while it is up. */
+  schedule() {
+    window.clearTimeout(this.timer);
+    this.timer = null;
+    if (!this.current || this.reading) return;
+    this.timer = window.setTimeout(() => this.refresh(), this.live ? this.liveCheckIntervalMs : this.fallbackIntervalMs);
+  }
+
+  stopFollowing() {
+    window.clearTimeout(this.timer);
+    this.timer = null;
+    this.current = null;
+  }
+
+  finish(exported) {
     this.show("done", "Your mix is ready.", null);
-    this.download.href = job.download_url;
-    this.download.textContent = `Download ${String(job.format || "").toUpperCase()}`;
+    this.download.href = exported.download_url;
+    this.download.textContent = `Download ${String(exported.format || "").toUpperCase()}`;
     this.download.hidden = false;
+    this.submit.disabled = false;
+  }
+
+  fail(error) {
+    this.stopFollowing();
+    this.show("error", "", null);
+    showError(this.error, errorMessage(error));
+    this.submit.disabled = false;
   }
 
   show(state, text, percent) {
@@ -107,8 +235,4 @@ export class ExportPanel {
       this.progress.value = Math.max(0, Math.min(100, percent));
     }
   }
-}
-
-function sleep(ms) {
-  return new Promise((resolve) => window.setTimeout(resolve, ms));
 }

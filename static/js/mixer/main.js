@@ -1,9 +1,17 @@
 /**
  * The mixer page: wires the markup to the audio graph, transport, waveforms and export.
  *
- * Markup (templates/projects/detail.html), root `[data-mixer]` with data-api-url,
- * data-exports-url and data-export-url-template; it carries `data-state`:
- *   loading → ready → playing ⇄ paused   (or error)
+ * Markup (templates/projects/detail.html), root `[data-mixer]` with:
+ *   data-api-url, data-exports-url, data-export-url-template
+ *   data-ws-path        the project's WebSocket ("/ws/projects/<id>/"); its `job.progress`
+ *                       events drive the export panel (see export.js)
+ *   data-mixer-ranges   JSON of domain/mix.py `mixer_ranges()`: `{"gain_db": {"min", "max",
+ *                       "step"}, "pan": {"min", "max", "step"}, "peaks_per_second"}`; the
+ *                       graph clamps to it and a waveform drawn from the audio uses its rate
+ *                       (the inputs' min/max/step are rendered from the same dict)
+ * Written here: `data-state`, loading → ready → playing ⇄ paused (or error), and
+ * `data-socket`, the project socket: connecting | live | polling (down: the export panel
+ * reads REST slowly meanwhile) | stopped.
  * Inside: [data-action=play], [data-clock-current], [data-clock-total],
  * [data-control=master-gain], [data-mixer-status], [data-mixer-error], [data-export-form],
  * and one [data-stem=<kind>] strip per stem holding [data-control=gain|pan],
@@ -14,12 +22,14 @@
  *   window.isomixMixer.state         same as the root's data-state
  *   window.isomixMixer.position      playhead in seconds; .duration: the song's length
  *   window.isomixMixer.settings()    the mixer state as the export API takes it
+ *   window.isomixMixer.ranges        the served ranges (data-mixer-ranges, parsed)
  */
 
 import { apiFetch, errorMessage, fetchBinary, showError } from "../api.js";
 import { describePan, formatClock, formatDb, formatPan } from "../format.js";
-import { AudioGraph } from "./audio-graph.js";
+import { AudioGraph, parseMixerRanges } from "./audio-graph.js";
 import { ExportPanel } from "./export.js";
+import { ProjectChannel } from "./socket.js";
 import { Transport } from "./transport.js";
 import { Waveform, peaksFromBuffer } from "./waveform.js";
 
@@ -40,8 +50,14 @@ class Mixer {
       this.fail("This browser cannot play audio with the Web Audio API. Try a current Chrome, Firefox or Safari.");
       return;
     }
+    try {
+      this.ranges = parseMixerRanges(root.dataset.mixerRanges);
+    } catch (error) {
+      this.fail(`The mixer cannot start: ${error.message}.`);
+      return;
+    }
     this.context = new AudioContextClass();
-    this.graph = new AudioGraph(this.context);
+    this.graph = new AudioGraph(this.context, this.ranges);
     this.transport = new Transport(this.graph);
     this.strips = new Map();
     for (const element of root.querySelectorAll("[data-stem]")) this.addStrip(element);
@@ -55,10 +71,26 @@ class Mixer {
         statusUrlTemplate: root.dataset.exportUrlTemplate,
         getSettings: () => this.graph.settings(),
       });
+      this.connectSocket();
     }
     this.exposeDebugHandle();
     this.setState("loading");
     this.load();
+  }
+
+  /** Export progress arrives as job events on the project's socket (REST is read by the panel). */
+  connectSocket() {
+    if (!this.root.dataset.wsPath) return;
+    this.root.dataset.socket = "connecting";
+    this.channel = new ProjectChannel({
+      wsPath: this.root.dataset.wsPath,
+      onEvent: (event) => this.exportPanel.onJobEvent(event),
+      onModeChange: (mode) => {
+        this.root.dataset.socket = mode;
+        this.exportPanel.onSocketMode(mode);
+      },
+    });
+    this.channel.start();
   }
 
   addStrip(element) {
@@ -199,7 +231,7 @@ class Mixer {
     for (const [kind, buffer] of buffers) {
       const { waveform } = this.strips.get(kind);
       waveform.setDuration(this.transport.duration);
-      if (!peaksLoaded.has(kind)) waveform.setPeaks(peaksFromBuffer(buffer));
+      if (!peaksLoaded.has(kind)) waveform.setPeaks(peaksFromBuffer(buffer, this.ranges.peaks_per_second));
     }
     this.showAudibility();
     this.playButton.disabled = false;
@@ -264,6 +296,9 @@ class Mixer {
       },
       settings() {
         return mixer.graph.settings();
+      },
+      get ranges() {
+        return mixer.ranges;
       },
     });
   }

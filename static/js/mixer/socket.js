@@ -10,6 +10,9 @@
  *   socket is retried with a growing delay.
  * - While the socket is open, REST is still read every `livePollIntervalMs` (slowly), so an
  *   event lost on the way (a worker restart, a dropped message) cannot leave the page stale.
+ * - Without `apiUrl` the channel reads nothing from REST itself: it only keeps the socket up
+ *   and says so through `onModeChange` ("live" on every (re)connect, "polling" while it is
+ *   down), and the caller re-reads what it follows (the mixer's export panel does this).
  */
 
 import { apiFetch } from "../api.js";
@@ -27,9 +30,9 @@ export class ProjectChannel {
   /**
    * @param {object} options
    * @param {string} options.wsPath           e.g. "/ws/projects/<id>/"
-   * @param {string} options.apiUrl           e.g. "/api/v1/projects/<id>/"
+   * @param {string} [options.apiUrl]         e.g. "/api/v1/projects/<id>/"; omit to read no REST
    * @param {(event: object) => void} options.onEvent
-   * @param {(project: object) => void} options.onSnapshot
+   * @param {(project: object) => void} [options.onSnapshot]  needed with apiUrl
    * @param {(mode: "live"|"polling"|"stopped") => void} [options.onModeChange]
    * @param {(error: Error) => void} [options.onError]  a REST read failed
    * @param {number} [options.pollIntervalMs]      REST polling while the socket is down
@@ -48,7 +51,7 @@ export class ProjectChannel {
     this.wsPath = wsPath;
     this.apiUrl = apiUrl;
     this.onEvent = onEvent;
-    this.onSnapshot = onSnapshot;
+    this.onSnapshot = onSnapshot || (() => {});
     this.onModeChange = onModeChange || (() => {});
     this.onError = onError || (() => {});
     this.pollIntervalMs = pollIntervalMs;
@@ -86,7 +89,7 @@ export class ProjectChannel {
 
   /** Re-read the project from REST; concurrent calls share one request. */
   refresh() {
-    if (this.stopped) return Promise.resolve(null);
+    if (this.stopped || !this.apiUrl) return Promise.resolve(null);
     if (!this.reading) {
       this.reading = apiFetch(this.apiUrl)
         .then((project) => {
@@ -157,6 +160,7 @@ export class ProjectChannel {
   startPolling() {
     if (this.pollTimer || this.stopped) return;
     if (!this.live) this.onModeChange("polling");
+    if (!this.apiUrl) return;
     const interval = () => (this.live ? this.livePollIntervalMs : this.pollIntervalMs);
     const tick = async () => {
       await this.refresh();

@@ -20,9 +20,12 @@ const KEY_BIG_STEP_S = 5;
  * Min/max envelope of an AudioBuffer, for when the peaks file cannot be fetched.
  *
  * @param {AudioBuffer} buffer
- * @param {number} peaksPerSecond
+ * @param {number} peaksPerSecond  the rate the server's peaks files use: `peaks_per_second`
+ *   of the page's `data-mixer-ranges` (domain/mix.py `PEAKS_PER_SECOND`), so a waveform drawn
+ *   from the audio looks like one drawn from the peaks file
  */
-export function peaksFromBuffer(buffer, peaksPerSecond = 100) {
+export function peaksFromBuffer(buffer, peaksPerSecond) {
+  if (!(peaksPerSecond > 0)) throw new RangeError(`peaksPerSecond must be positive, got ${peaksPerSecond}`);
   const hop = Math.max(1, Math.round(buffer.sampleRate / peaksPerSecond));
   const channels = Array.from({ length: buffer.numberOfChannels }, (_, index) => buffer.getChannelData(index));
   const peaks = [];
