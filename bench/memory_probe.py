@@ -1,4 +1,4 @@
-"""Run in a fresh process by ``bench.run``: prints the peak resident memory in KiB.
+"""Run in a fresh process by ``bench.run`` (its memory row): prints the peak resident memory in KiB.
 
 ``separate``: the whole separation job on the given song (upload → stems).
 ``decode``: only what every job pays: Django, the engine loaded, the song decoded.
@@ -19,14 +19,14 @@ def main() -> None:
     import django
 
     django.setup()
-    from bench.run import _project_from_file, _separate_timed, _user
+    from bench.run.studio import bench_user, project_from_file, separate_timed
     from domain.audio import audio_probe
     from model.engines import get_engine
     from model.pipelines.media import decode_audio
 
     if mode == "separate":
-        project = _project_from_file(song, _user("bench-memory"))
-        _separate_timed(project)
+        project = project_from_file(song, bench_user("bench-memory"))
+        separate_timed(project)
     else:
         get_engine("offline")
         info = audio_probe(path=song, max_duration_s=1200)

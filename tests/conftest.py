@@ -19,11 +19,6 @@ def media(settings, tmp_path: Path) -> Path:
     return folder
 
 
-def stored_files(media: Path) -> list[str]:
-    """Every file in the storage folder, as keys."""
-    return sorted(str(p.relative_to(media)) for p in media.rglob("*") if p.is_file())
-
-
 @pytest.fixture
 def empty_broker():
     """The broker's queues, empty before and after the test."""
@@ -33,3 +28,19 @@ def empty_broker():
     broker.flush_all()
     yield broker
     broker.flush_all()
+
+
+@pytest.fixture
+def user():
+    """A user of the studio (a fresh account per test)."""
+    from tests.factories import user_create
+
+    return user_create()
+
+
+@pytest.fixture
+def client(user):
+    """An API client signed in as ``user``."""
+    from tests.helpers import signed_in
+
+    return signed_in(user)

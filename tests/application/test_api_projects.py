@@ -11,9 +11,9 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from domain.models import Export, Job, Project, Stem
-from isomix.broker import queue_depth
-from tests.conftest import stored_files
+from model.broker import queue_depth
 from tests.factories import project_create_ready, user_create
+from tests.helpers import signed_in, stored_files
 
 pytestmark = pytest.mark.django_db
 
@@ -24,27 +24,13 @@ def _queues_empty(empty_broker):
 
 
 @pytest.fixture
-def owner():
-    return user_create()
-
-
-@pytest.fixture
-def client(owner) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(owner)
-    return client
-
-
-@pytest.fixture
 def stranger_client() -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user_create())
-    return client
+    return signed_in(user_create())
 
 
 @pytest.fixture
-def project(owner) -> Project:
-    return project_create_ready(owner=owner)
+def project(user) -> Project:
+    return project_create_ready(owner=user)
 
 
 def test_detail_lists_jobs_and_stems_in_order(client, project):
@@ -59,8 +45,8 @@ def test_detail_lists_jobs_and_stems_in_order(client, project):
     assert [j["kind"] for j in body["jobs"]] == ["separate"]
 
 
-def test_list_shows_only_own_projects_with_a_fixed_number_of_queries(client, owner):
-    mine = [project_create_ready(owner=owner, duration_s=0.5) for _ in range(3)]
+def test_list_shows_only_own_projects_with_a_fixed_number_of_queries(client, user):
+    mine = [project_create_ready(owner=user, duration_s=0.5) for _ in range(3)]
     project_create_ready(owner=user_create(), duration_s=0.5)
 
     with CaptureQueriesContext(connection) as queries:

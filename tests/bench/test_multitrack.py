@@ -1,7 +1,7 @@
 """The parts of the test-song generator that need no synthesiser.
 
 The fluidsynth rendering of the instrument stems is exercised by the benchmark
-itself (``bench/run.py`` renders the set with :func:`bench.multitrack.render_set`).
+itself (``bench/run/quality.py`` renders the set with :func:`bench.multitrack.render_set`).
 """
 
 from __future__ import annotations

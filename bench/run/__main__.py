@@ -1,0 +1,92 @@
+"""``make bench``: each benchmark as a row — what, figure, goal, and a same-run baseline.
+
+Everything runs against a throw-away var folder (database, broker, media), on the
+embedded default, on this machine. Rendered test songs are cached in ``var/bench/``.
+Ratios to a baseline measured in the same run hold on a noisy machine; absolute
+times are what a user waits.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+from pathlib import Path
+
+from bench.run.jobs import bench_dedup, bench_export, bench_memory, bench_recovery, bench_speed
+from bench.run.over_http import bench_mixer, bench_upload, studio_server
+from bench.run.production import Production, bench_polling, bench_websockets
+from bench.run.production import bench_recovery as bench_recovery_production
+from bench.run.quality import bench_quality
+from bench.run.studio import CACHE, django_setup, song_file
+from bench.run.table import Row, table
+from bench.run.web import bench_bodies
+
+ALL = ["quality", "speed", "dedup", "memory", "export", "upload", "mixer", "recovery", "polling", "websockets",
+       "recovery-production"]  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__)
+    parser.add_argument("--songs", type=int, default=8, help="songs in the quality set")
+    parser.add_argument("--no-demucs", action="store_true", help="skip the htdemucs speed baseline")
+    parser.add_argument("--only", nargs="*", default=None, choices=ALL)
+    args = parser.parse_args()
+    only = set(args.only or ALL)
+    CACHE.mkdir(parents=True, exist_ok=True)
+    rows: list[Row] = []
+    with tempfile.TemporaryDirectory(prefix="isomix-bench-") as tmp:
+        var_dir = Path(tmp)
+        django_setup(var_dir)
+        if "quality" in only:
+            print("quality: separating the rendered multitrack set…", flush=True)
+            bench_quality(rows, n_songs=args.songs)
+        project = None
+        if only & {"speed", "export", "mixer", "dedup"}:
+            print("speed: separating a 3-min song through the job…", flush=True)
+            project = bench_speed(rows, demucs=not args.no_demucs and "speed" in only)
+        if "dedup" in only:
+            print("dedup: uploading the same song again…", flush=True)
+            bench_dedup(rows, project)
+        if "memory" in only:
+            print("memory: separating a 10-min song in a fresh process…", flush=True)
+            bench_memory(rows, var_dir)
+        if "export" in only:
+            print("export: rendering the 3-min mix…", flush=True)
+            bench_export(rows, project)
+        if only & {"upload", "mixer"}:
+            server = studio_server(var_dir)
+            try:
+                if "upload" in only:
+                    print("upload: posting a 10 MB MP3 over HTTP…", flush=True)
+                    bench_upload(rows, server)
+                if "mixer" in only:
+                    print("mixer: loading the mixer in headless Chromium…", flush=True)
+                    bench_mixer(rows, server, project)
+            finally:
+                server.close()
+        if "recovery" in only:
+            print("recovery: killing the studio mid-job…", flush=True)
+            bench_recovery(rows, var_dir)
+        if only & {"polling", "websockets", "recovery-production"}:
+            print("production: PostgreSQL + Redis + the web processes as compose runs them…", flush=True)
+            prod = Production(var_dir / "production")
+            try:
+                if "polling" in only:
+                    print("polling: 50 clients for 30 s…", flush=True)
+                    bench_polling(rows, prod)
+                    print("web tier: a 95 MB upload, 150 MB bodies refused…", flush=True)
+                    bench_bodies(rows, prod, song_dir=CACHE)
+                if "websockets" in only:
+                    print("websockets: 200 subscribers…", flush=True)
+                    bench_websockets(rows, prod)
+                if "recovery-production" in only:
+                    print("recovery on the production stack: killing the gpu worker mid-job…", flush=True)
+                    bench_recovery_production(rows, prod, song_file(180.0))
+            finally:
+                prod.close()
+    print()
+    print(table(rows))
+
+
+if __name__ == "__main__":
+    main()

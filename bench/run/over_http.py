@@ -1,0 +1,97 @@
+"""Over HTTP and in the browser, against ``runstudio`` on this process's own database: upload, mixer.
+
+Named so as not to shadow the standard library's ``http`` when a module here is run as a script.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from pathlib import Path
+
+from bench.run.studio import bench_user, same_settings_env, song_file
+from bench.run.table import Row
+from bench.stack import Stack, multipart_post
+
+
+def studio_server(var_dir: Path) -> Stack:
+    """``runstudio`` without a worker on this process's settings and var folder (the rows' users and projects)."""
+    return Stack(var_dir, embedded=True, worker=False, var_dir=var_dir, **same_settings_env())
+
+
+def bench_upload(rows: list[Row], server: Stack) -> None:
+    import numpy as np
+    from rest_framework.authtoken.models import Token
+
+    song = song_file(420.0, fmt="mp3", bitrate="192k")
+    payload = song.read_bytes()
+    token = Token.objects.get_or_create(user=bench_user("bench-upload"))[0].key
+    junk = np.random.default_rng(0).integers(0, 256, len(payload), dtype=np.uint8).tobytes()
+    ok, refused = [], []
+    for _ in range(3):
+        status, elapsed = multipart_post(server.url + "/api/v1/projects/", token=token, filename="song.mp3",
+                                         payload=payload)  # fmt: skip
+        assert status == 202, status
+        ok.append(elapsed)
+        status, elapsed = multipart_post(server.url + "/api/v1/projects/", token=token, filename="junk.mp3",
+                                         payload=junk)  # fmt: skip
+        assert status == 400, status
+        refused.append(elapsed)
+    median = statistics.median(ok)
+    rows.append(
+        Row(
+            f"Upload of a {len(payload) / 1e6:.1f} MB MP3 answered 202 (median of 3)",
+            f"{median * 1000:.0f} ms",
+            "≤ 1 s",
+            f"same-size junk refused: {statistics.median(refused) * 1000:.0f} ms",
+            median <= 1.0,
+        )
+    )
+
+
+def bench_mixer(rows: list[Row], server: Stack, project) -> None:
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+    from playwright.sync_api import sync_playwright
+
+    owner = project.owner
+    session = SessionStore()
+    session[SESSION_KEY] = str(owner.pk)
+    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[HASH_SESSION_KEY] = owner.get_session_auth_hash()
+    session.create()
+    ready_times, library_times = [], []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path="/usr/bin/chromium",
+            headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                  "--autoplay-policy=no-user-gesture-required"],
+        )  # fmt: skip
+        for _ in range(3):
+            context = browser.new_context()
+            context.add_cookies(
+                [{"name": settings.SESSION_COOKIE_NAME, "value": session.session_key, "url": server.url}]
+            )
+            page = context.new_page()
+            start = time.perf_counter()
+            page.goto(f"{server.url}/projects/{project.id}/", wait_until="commit")
+            page.wait_for_selector('[data-mixer][data-state="ready"]', timeout=60_000, state="attached")
+            ready_times.append(time.perf_counter() - start)
+            start = time.perf_counter()
+            page.goto(f"{server.url}/projects/", wait_until="load")
+            library_times.append(time.perf_counter() - start)
+            context.close()
+        browser.close()
+    median = statistics.median(ready_times)
+    rows.append(
+        Row(
+            "Mixer ready (load → 4 stems decoded, playable), 3-min song, headless Chromium (median of 3)",
+            f"{median:.2f} s",
+            "≤ 3 s",
+            f"library page load: {statistics.median(library_times):.2f} s",
+            median <= 3.0,
+        )
+    )
