@@ -50,9 +50,7 @@ def stems_ordered(project: Project) -> list[Stem]:
     return sorted(project.stems.all(), key=lambda s: s.order)
 
 
-def project_with_stems_by_sha(
-    *, owner: AbstractBaseUser, sha256: str, engine: str, exclude_id: UUID
-) -> Project | None:
+def project_with_stems_by_sha(*, owner: AbstractBaseUser, sha256: str, engine: str, exclude_id: UUID) -> Project | None:
     """A ready project of ``owner``'s holding the same audio separated by ``engine``, if any.
 
     Only the owner's own projects: reuse across users would tell one user, by a stage and a

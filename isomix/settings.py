@@ -264,9 +264,7 @@ LOGGING = {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s [req=%(request_id)s job=%(job_id)s] %(message)s"},
         "json": {"()": "isomix.logs.JsonFormatter"},
     },
-    "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": ISOMIX_LOG_FORMAT, "filters": ["context"]}
-    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": ISOMIX_LOG_FORMAT, "filters": ["context"]}},
     "root": {"handlers": ["console"], "level": env("ISOMIX_LOG_LEVEL", default="INFO")},
     "loggers": {"dramatiq": {"level": "WARNING"}},
 }

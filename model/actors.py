@@ -220,9 +220,7 @@ def _separate(job: Job, progress: Progress) -> None:
             del stems
             progress.update("encode", 0.5)  # stops here if the project was deleted meanwhile
             stems_save(project=project, stems=files)
-    project_set_status(
-        project=project, status=Project.Status.READY, engine=engine.name, model_name=engine.model_name
-    )
+    project_set_status(project=project, status=Project.Status.READY, engine=engine.name, model_name=engine.model_name)
 
 
 @isomix_actor(queue=Queue.GPU, time_limit_s=60 * 60)

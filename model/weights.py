@@ -28,9 +28,7 @@ def demucs_remote_files(name: str) -> tuple[Path, dict[str, str]]:
     return bag_yaml, {urls[sig].rsplit("/", 1)[1]: urls[sig] for sig in signatures}
 
 
-def demucs_weights_fetch(
-    *, names: tuple[str, ...], dest: Path, log: Callable[[str], None] = print
-) -> list[Path]:
+def demucs_weights_fetch(*, names: tuple[str, ...], dest: Path, log: Callable[[str], None] = print) -> list[Path]:
     """Download the weights of the Demucs models ``names`` into ``dest``; skip files already there.
 
     Each file is downloaded to a temporary name and moved into place whole, and its

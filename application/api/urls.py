@@ -10,9 +10,7 @@ urlpatterns = [
     path("projects/", views.ProjectsApi.as_view(), name="projects"),
     path("projects/<uuid:project_id>/", views.ProjectDetailApi.as_view(), name="project-detail"),
     path("projects/<uuid:project_id>/stems/<str:kind>/", views.StemDownloadApi.as_view(), name="stem-download"),
-    path(
-        "projects/<uuid:project_id>/stems/<str:kind>/preview/", views.StemPreviewApi.as_view(), name="stem-preview"
-    ),
+    path("projects/<uuid:project_id>/stems/<str:kind>/preview/", views.StemPreviewApi.as_view(), name="stem-preview"),
     path("projects/<uuid:project_id>/stems/<str:kind>/peaks/", views.StemPeaksApi.as_view(), name="stem-peaks"),
     path("projects/<uuid:project_id>/exports/", views.ExportCreateApi.as_view(), name="export-create"),
     path("exports/<uuid:export_id>/", views.ExportDetailApi.as_view(), name="export-detail"),

@@ -153,9 +153,7 @@ def pan_matrix(pan: float) -> tuple[float, float, float, float]:
     return gl, 0.0, gr, 1.0
 
 
-def mixdown(
-    *, stems: Mapping[str, Path], mix: MixSettings, fmt: str, out: Path, sr: int
-) -> Path:
+def mixdown(*, stems: Mapping[str, Path], mix: MixSettings, fmt: str, out: Path, sr: int) -> Path:
     """Render the mix of the lossless ``stems`` with ffmpeg, exactly as the browser mixer plays it.
 
     Each audible stem gets its gain (dB) and its pan (Web Audio's stereo panner law); the

@@ -272,9 +272,10 @@ def test_the_same_song_from_another_user_is_separated_for_them(media, monkeypatc
     stages = []
     monkeypatch.setattr(
         "model.actors.job_progress_set",
-        lambda *, job, progress, stage, _real=actors.job_progress_set: (stages.append(stage), _real(
-            job=job, progress=progress, stage=stage
-        )),
+        lambda *, job, progress, stage, _real=actors.job_progress_set: (
+            stages.append(stage),
+            _real(job=job, progress=progress, stage=stage),
+        ),
     )
 
     separate_stems.fn(str(job.id))
