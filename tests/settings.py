@@ -1,9 +1,12 @@
 """Test settings: the embedded default, with every file under a throw-away folder."""
 
+import atexit
 import os
+import shutil
 import tempfile
 
 os.environ["ISOMIX_VAR_DIR"] = tempfile.mkdtemp(prefix="isomix-tests-")
+atexit.register(shutil.rmtree, os.environ["ISOMIX_VAR_DIR"], ignore_errors=True)
 os.environ.setdefault("ISOMIX_SEPARATION_ENGINE", "offline")
 
 from isomix.settings import *  # noqa: E402,F403
