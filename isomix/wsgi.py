@@ -1,4 +1,4 @@
-"""WSGI entry point (the ASGI one in ``asgi.py`` is what daphne serves)."""
+"""WSGI entry point, for tools that want one; the studio is served over ASGI (``asgi.py``, uvicorn)."""
 
 import os
 

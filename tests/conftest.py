@@ -44,3 +44,15 @@ def client(user):
     from tests.helpers import signed_in
 
     return signed_in(user)
+
+
+@pytest.fixture
+def tmpdir_root(tmp_path, monkeypatch) -> Path:
+    """``tempfile.gettempdir()`` is an empty folder of this test's own (for the work-folder sweeps)."""
+    import tempfile
+
+    root = tmp_path / "tmp"
+    root.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(root))
+    monkeypatch.setenv("TMPDIR", str(root))
+    return root

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import tempfile
 import time
 
 import pytest
@@ -14,10 +13,8 @@ from domain.work_dirs import OWNER_FILE, work_dir
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("empty_broker")]
 
 
-def test_housekeeping_removes_abandoned_work_folders_and_keeps_the_rest(tmp_path, monkeypatch):
-    root = tmp_path / "tmp"
-    root.mkdir()
-    monkeypatch.setattr(tempfile, "tempdir", str(root))
+def test_housekeeping_removes_abandoned_work_folders_and_keeps_the_rest(tmpdir_root):
+    root = tmpdir_root
     killed = root / "isomix-stems-killed"
     killed.mkdir()
     (killed / OWNER_FILE).write_text("host=gone pid=1\n")

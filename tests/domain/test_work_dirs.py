@@ -6,7 +6,6 @@ import os
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -18,16 +17,6 @@ from domain.work_dirs import OWNER_FILE, WorkDirKind, work_dir
 #: What the callers pass: far longer than any test takes.
 UNMARKED_OLDER_THAN_S = 90 * 60
 REPO_ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def tmpdir_root(tmp_path, monkeypatch) -> Path:
-    """tempfile.gettempdir() is an empty folder of this test's own."""
-    root = tmp_path / "tmp"
-    root.mkdir()
-    monkeypatch.setattr(tempfile, "tempdir", str(root))
-    monkeypatch.setenv("TMPDIR", str(root))
-    return root
 
 
 def _tree(root: Path) -> list[str]:

@@ -206,12 +206,8 @@ def _wait_for(predicate, *, timeout_s: float) -> bool:
     return predicate()
 
 
-def test_a_starting_worker_removes_the_folders_of_killed_jobs(tmp_path, monkeypatch):
-    import tempfile
-
-    tmp = tmp_path / "tmp"
-    tmp.mkdir()
-    monkeypatch.setattr(tempfile, "tempdir", str(tmp))
+def test_a_starting_worker_removes_the_folders_of_killed_jobs(tmpdir_root):
+    tmp = tmpdir_root
     abandoned = tmp / "isomix-stems-killed"
     abandoned.mkdir()
     (abandoned / OWNER_FILE).write_text("host=gone pid=1\n")  # nobody holds its lock
