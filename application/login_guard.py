@@ -98,24 +98,38 @@ def _locked_for(*, keys: list[str], now: float) -> int:
     return max(0, math.ceil(until - now))
 
 
-def _failure_count(*, key: str, limit: int, now: float) -> bool:
-    """Count one failure against ``key``; True when that reached ``limit`` and locked it."""
-    window_s = settings.ISOMIX_LOGIN_WINDOW_S
-    lockout_s = settings.ISOMIX_LOGIN_LOCKOUT_S
+def _attempt_count(*, key: str) -> int:
+    """Count one attempt against ``key`` (as a failure until it proves right); the new count."""
     failures_key = f"{key}:failures"
-    # add + incr: atomic on Redis, so concurrent web processes never lose a failure.
-    cache.add(failures_key, 0, timeout=window_s)
+    # add + incr: atomic on Redis, so concurrent web processes never lose a count.
+    cache.add(failures_key, 0, timeout=settings.ISOMIX_LOGIN_WINDOW_S)
     try:
-        failures = cache.incr(failures_key)
+        return cache.incr(failures_key)
     except ValueError:  # the window ran out between add and incr
-        cache.set(failures_key, 1, timeout=window_s)
-        failures = 1
-    if failures < limit:
-        return False
+        cache.set(failures_key, 1, timeout=settings.ISOMIX_LOGIN_WINDOW_S)
+        return 1
+
+
+def _lock(*, key: str, now: float) -> None:
+    lockout_s = settings.ISOMIX_LOGIN_LOCKOUT_S
     cache.set(f"{key}:locked-until", now + lockout_s, timeout=lockout_s)
     # A fresh count after the cool-off: one more mistake then is not a new lock-out.
-    cache.delete(failures_key)
-    return True
+    cache.delete(f"{key}:failures")
+
+
+def _lock_out(*, reached: list[tuple[str, str]], username: str, address: str, now: float) -> TooManyAttempts:
+    for _, key in reached:
+        _lock(key=key, now=now)
+    wait = settings.ISOMIX_LOGIN_LOCKOUT_S
+    # %r: a username is whatever the client typed, newlines included.
+    logger.warning(
+        "Login locked out (%s) for %ds: username=%r address=%r",
+        "+".join(name for name, _ in reached),
+        wait,
+        username,
+        address,
+    )
+    return TooManyAttempts(_message(wait), retry_after_s=wait)
 
 
 @sensitive_variables("password")
@@ -127,6 +141,9 @@ def login_authenticate(*, request: Any, username: str, password: str) -> Abstrac
     password (so the right one does not get in either), and on the failure that starts one.
     A success resets the account's count, not the address's: a client must not be able to
     clear its address count by logging into an account of its own between guesses.
+
+    Each attempt is counted before its password is checked, so guesses sent all at once
+    each take a place in the count, and those past the limit are refused unchecked.
     """
     now = clock()
     account, address = _account_key(username), client_address(request)
@@ -134,23 +151,27 @@ def login_authenticate(*, request: Any, username: str, password: str) -> Abstrac
     if wait := _locked_for(keys=keys, now=now):
         raise TooManyAttempts(_message(wait), retry_after_s=wait)
 
+    counted = [("account", account, _attempt_count(key=account), settings.ISOMIX_LOGIN_ACCOUNT_FAILURES)]
+    if address:
+        key = _address_key(address)
+        counted.append(("address", key, _attempt_count(key=key), settings.ISOMIX_LOGIN_ADDRESS_FAILURES))
+    over = [(name, key) for name, key, count, limit in counted if count > limit]
+    if over:  # others reached the limit while this one was on its way: not checked at all
+        raise _lock_out(reached=over, username=username, address=address, now=now)
+
     user = authenticate(request, username=username, password=password)
     if user is not None:
         cache.delete(f"{account}:failures")
+        if address:
+            try:
+                cache.decr(f"{_address_key(address)}:failures")  # a success is not a failure
+            except ValueError:
+                pass
         return user
 
-    locked = []
-    if _failure_count(key=account, limit=settings.ISOMIX_LOGIN_ACCOUNT_FAILURES, now=now):
-        locked.append("account")
-    if address and _failure_count(key=_address_key(address), limit=settings.ISOMIX_LOGIN_ADDRESS_FAILURES, now=now):
-        locked.append("address")
-    if locked:
-        wait = settings.ISOMIX_LOGIN_LOCKOUT_S
-        # %r: a username is whatever the client typed, newlines included.
-        logger.warning(
-            "Login locked out (%s) for %ds: username=%r address=%r", "+".join(locked), wait, username, address
-        )
-        raise TooManyAttempts(_message(wait), retry_after_s=wait)
+    reached = [(name, key) for name, key, count, limit in counted if count >= limit]
+    if reached:
+        raise _lock_out(reached=reached, username=username, address=address, now=now)
     return None
 
 

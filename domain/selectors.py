@@ -10,7 +10,7 @@ from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from domain.models import Export, Job, Project, Stem, WorkerBeat
+from domain.models import Export, Job, Project, Stem, StemKind, WorkerBeat
 
 
 def project_list_for_user(*, user: AbstractBaseUser) -> QuerySet[Project]:
@@ -33,6 +33,8 @@ def project_get_for_user(*, user: AbstractBaseUser, project_id: UUID | str) -> P
 
 
 def stem_get_for_user(*, user: AbstractBaseUser, project_id: UUID | str, kind: str) -> Stem:
+    if kind not in StemKind.values:  # never sent to the database: PostgreSQL refuses a NUL in text
+        raise Http404("No such stem.")
     stem = Stem.objects.filter(project__owner=user, project_id=project_id, kind=kind).first()
     if stem is None:
         raise Http404("No such stem.")

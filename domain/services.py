@@ -276,7 +276,7 @@ def job_set_state(
             _("A job that is %(state)s cannot become %(new)s.") % {"state": job.state, "new": state},
             code=ErrorCode.JOB_NOT_RETRYABLE,
         )
-    was = job.state
+    was, was_attempts = job.state, job.attempts
     now = timezone.now()
     job.state = state
     job.heartbeat_at = now if state == Job.State.RUNNING else None
@@ -307,9 +307,13 @@ def job_set_state(
     if model_name is not None:
         job.model_name = model_name
     job.full_clean(exclude=["project"], validate_unique=False)
-    moved = Job.objects.filter(id=job.id, state=was).update(**{f: getattr(job, f) for f in _JOB_STATE_FIELDS})
+    # The attempt number too: a worker whose run the sweep took back (and another worker
+    # started again) is on an older attempt, and none of its writes may land.
+    moved = Job.objects.filter(id=job.id, state=was, attempts=was_attempts).update(
+        **{f: getattr(job, f) for f in _JOB_STATE_FIELDS}
+    )
     if not moved:
-        job.state = was
+        job.state, job.attempts = was, was_attempts
         _job_missing_or_moved(job_id=job.id)
     job_progress_publish(job)
     return job
@@ -326,9 +330,15 @@ def job_mark_enqueued(*, job_id: UUID | str) -> None:
     Job.objects.filter(id=job_id).update(enqueued_at=timezone.now())
 
 
-def job_heartbeat(*, job_id: UUID | str) -> bool:
-    """The worker running this job is alive. False when the job is no longer running (or gone)."""
-    return bool(Job.objects.filter(id=job_id, state=Job.State.RUNNING).update(heartbeat_at=timezone.now()))
+def job_heartbeat(*, job_id: UUID | str, attempt: int) -> bool:
+    """The worker running ``attempt`` of this job is alive.
+
+    False when that run is over: the job is gone, no longer running, or running again as
+    a later attempt (the sweep took it back and another worker started it).
+    """
+    return bool(
+        Job.objects.filter(id=job_id, state=Job.State.RUNNING, attempts=attempt).update(heartbeat_at=timezone.now())
+    )
 
 
 def job_progress_set(*, job: Job, progress: int, stage: str) -> None:
@@ -339,7 +349,7 @@ def job_progress_set(*, job: Job, progress: int, stage: str) -> None:
     job.progress = progress
     job.stage = stage
     job.heartbeat_at = timezone.now()
-    updated = Job.objects.filter(id=job.id, state=Job.State.RUNNING).update(
+    updated = Job.objects.filter(id=job.id, state=Job.State.RUNNING, attempts=job.attempts).update(
         progress=progress, stage=stage, heartbeat_at=job.heartbeat_at
     )
     if not updated:
@@ -452,10 +462,19 @@ def export_create(*, project: Project, fmt: str, mix: MixSettings, job: Job) -> 
 
 
 def export_file_save(*, export: Export, path: Path) -> Export:
-    """Store the rendered mix and record it; ``JobGone`` (and no file) if the export was deleted."""
+    """Store the rendered mix and record it; ``JobGone`` (and no file) if the export was deleted.
+
+    The project row is locked as :func:`project_delete` locks it, so either the deletion
+    sees the file's key (and deletes the file) or this sees the export gone.
+    """
     key = storage_put(key=storage_keys.export_key(export_id=export.id, ext=export.format), content=path)
-    if not Export.objects.filter(id=export.id).update(file_key=key):
+    try:
+        with transaction.atomic():
+            Project.objects.select_for_update().filter(id=export.project_id).first()
+            if not Export.objects.filter(id=export.id).update(file_key=key):
+                raise JobGone(_("This job's project was deleted."), code=ErrorCode.JOB_GONE)
+    except BaseException:
         storage_delete_now([key])
-        raise JobGone(_("This job's project was deleted."), code=ErrorCode.JOB_GONE)
+        raise
     export.file_key = key
     return export

@@ -95,7 +95,7 @@ def _run_job_logged(job_id: str, work: Callable[[Job, Progress], None], stages: 
         return
     logger.info("job %s started (attempt %s)", job.kind, job.attempts)
     try:
-        with _heartbeat(job.id) as lost:
+        with _heartbeat(job.id, attempt=job.attempts) as lost:
             progress = Progress(
                 stages,
                 lambda percent, stage: job_progress_set(job=job, progress=percent, stage=stage),
@@ -142,7 +142,7 @@ class _Lost:
 
 
 @contextmanager
-def _heartbeat(job_id) -> Iterator[_Lost]:
+def _heartbeat(job_id, *, attempt: int) -> Iterator[_Lost]:
     """Beat for the job while the block runs, also through long steps that report no progress."""
     stop = threading.Event()
     lost = _Lost(job_id)
@@ -150,7 +150,13 @@ def _heartbeat(job_id) -> Iterator[_Lost]:
     def beat() -> None:
         try:
             while not stop.wait(HEARTBEAT_EVERY_S):
-                if not job_heartbeat(job_id=job_id):
+                try:
+                    alive = job_heartbeat(job_id=job_id, attempt=attempt)
+                except Exception:  # the database blinked: beat again next time, never stop beating
+                    logger.warning("job %s: heartbeat failed; trying again", job_id, exc_info=True)
+                    connection.close()
+                    continue
+                if not alive:
                     lost.event.set()
                     return
         finally:

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -147,13 +148,19 @@ class SweepResult:
 WORKER_LOST_MESSAGE = _("The worker processing this song stopped several times. Please try again later.")
 
 
-def jobs_sweep(*, stale_after_s: float, unsent_after_s: float = 60.0, now: datetime | None = None) -> SweepResult:
+def jobs_sweep(
+    *, stale_after_s: float, unsent_after_s: float = 60.0, resend_after_s: float = 15 * 60, now: datetime | None = None
+) -> SweepResult:
     """Rescue jobs that nothing will finish.
 
     - running, but the worker has not reported for ``stale_after_s`` (killed, machine
       lost): queued again, or failed for good once it has used its attempts;
     - queued in a committed transaction whose message never reached the broker (the
-      process died between commit and send): sent now.
+      process died between commit and send): sent now;
+    - queued, sent more than ``resend_after_s`` ago and still not started: sent again, in
+      case the broker dropped the message (it gives up on a message after its own retry
+      count, which also counts failures before the job started). A job still waiting in a
+      long queue gets one more message; only one of them can start it.
     """
     from model.actors import MAX_ATTEMPTS
 
@@ -175,8 +182,9 @@ def jobs_sweep(*, stale_after_s: float, unsent_after_s: float = 60.0, now: datet
                 job_set_state(job=job, state=Job.State.QUEUED)
                 _enqueue_on_commit(job)
                 requeued.append(str(job.id))
-    unsent = Job.objects.filter(
-        state=Job.State.QUEUED, enqueued_at__isnull=True, created_at__lt=now - timedelta(seconds=unsent_after_s)
+    unsent = Job.objects.filter(state=Job.State.QUEUED).filter(
+        Q(enqueued_at__isnull=True, created_at__lt=now - timedelta(seconds=unsent_after_s))
+        | Q(enqueued_at__lt=now - timedelta(seconds=resend_after_s))
     )
     for job in unsent:
         with transaction.atomic():

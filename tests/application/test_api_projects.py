@@ -87,8 +87,13 @@ def test_stem_preview_and_peaks(client, project):
     assert max(hi for _, hi in body["peaks"]) == pytest.approx(0.2, abs=0.01)
 
 
-def test_unknown_stem_is_404(client, project):
-    assert client.get(f"/api/v1/projects/{project.id}/stems/kazoo/").status_code == 404
+@pytest.mark.parametrize("kind", ["kazoo", "%00", "vocals%00", "x" * 300])
+@pytest.mark.parametrize("what", ["", "preview/", "peaks/"])
+def test_unknown_stem_is_404(client, project, kind, what):
+    response = client.get(f"/api/v1/projects/{project.id}/stems/{kind}/{what}")
+
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
 
 
 def test_delete_removes_rows_and_files(client, project, media, django_capture_on_commit_callbacks):

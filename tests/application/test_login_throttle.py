@@ -249,3 +249,34 @@ def test_an_ipv6_client_is_counted_by_its_64_network():
     assert address("2001:db8:1:3::1") == "2001:db8:1:3::/64"
     assert address("::ffff:192.0.2.7") == "192.0.2.7"
     assert address("192.0.2.7") == "192.0.2.7"
+
+
+def test_guesses_sent_all_at_once_check_no_more_passwords_than_the_limit(monkeypatch):
+    import threading
+
+    checked = []
+    all_sent = threading.Barrier(3 * ACCOUNT_LIMIT, timeout=10)
+
+    def wrong_password(request, **credentials):  # the barrier puts every guess in flight at once
+        checked.append(credentials["username"])
+        return None
+
+    monkeypatch.setattr(login_guard, "authenticate", wrong_password)
+    outcomes = []
+
+    def guess() -> None:
+        request = type("Request", (), {"META": {"REMOTE_ADDR": HERE}})()
+        try:
+            all_sent.wait()
+            outcomes.append(login_guard.login_authenticate(request=request, username="ada", password="guess"))
+        except login_guard.TooManyAttempts:
+            outcomes.append("429")
+
+    threads = [threading.Thread(target=guess) for _ in range(3 * ACCOUNT_LIMIT)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert len(checked) == ACCOUNT_LIMIT  # the others were refused unchecked
+    assert outcomes.count("429") == 2 * ACCOUNT_LIMIT + 1  # ... and the one that reached the limit

@@ -8,9 +8,12 @@ import pytest
 from django.core.files.storage import default_storage
 
 from domain.exceptions import JobConflict, JobGone, JobNotRetryable
+from domain.mix import MixSettings
 from domain.models import Job, Project, Stem
 from domain.services import (
+    export_file_save,
     job_create,
+    job_heartbeat,
     job_progress_set,
     job_set_state,
     project_delete,
@@ -131,3 +134,38 @@ def _copy_out(key: str, folder) -> Path:
     with default_storage.open(key, "rb") as src:
         path.write_bytes(src.read())
     return path
+
+
+def test_a_worker_whose_run_was_taken_back_cannot_write_over_the_new_run(media):
+    job = job_create(project=project_create_ready(owner=user_create(), duration_s=0.5), kind=Job.Kind.SEPARATE)
+    slow = job_set_state(job=Job.objects.get(id=job.id), state=Job.State.RUNNING)  # attempt 1, then silent
+    job_set_state(job=Job.objects.get(id=job.id), state=Job.State.QUEUED)  # the sweep takes it back
+    job_set_state(job=Job.objects.get(id=job.id), state=Job.State.RUNNING)  # attempt 2 on another worker
+
+    with pytest.raises(JobConflict):
+        job_progress_set(job=slow, progress=90, stage="encode")
+    with pytest.raises(JobConflict):
+        job_set_state(job=slow, state=Job.State.DONE)
+    assert job_heartbeat(job_id=job.id, attempt=1) is False
+
+    row = Job.objects.get(id=job.id)
+    assert (row.state, row.attempts, row.progress) == (Job.State.RUNNING, 2, 0)
+    assert job_heartbeat(job_id=job.id, attempt=2) is True
+
+
+def test_an_export_stored_after_its_project_was_deleted_leaves_no_file(
+    media, tmp_path, django_capture_on_commit_callbacks
+):
+    from model.services import export_start
+
+    project = project_create_ready(owner=user_create(), duration_s=0.5)
+    export = export_start(project=project, fmt="wav", mix=MixSettings())
+    with django_capture_on_commit_callbacks(execute=True):
+        project_delete(project=Project.objects.get(id=project.id))
+    rendered = tmp_path / "mix.wav"
+    rendered.write_bytes(b"RIFF....WAVE")
+
+    with pytest.raises(JobGone):
+        export_file_save(export=export, path=rendered)
+
+    assert stored_files(media) == []

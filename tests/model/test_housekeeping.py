@@ -72,6 +72,21 @@ def test_committed_job_that_never_reached_the_broker_is_sent(django_capture_on_c
     assert queue_depth("cpu") == 1
 
 
+def test_a_job_whose_message_the_broker_dropped_is_sent_again(django_capture_on_commit_callbacks):
+    project = project_create_ready(owner=user_create(), duration_s=0.5)
+    lost = job_create(project=project, kind=Job.Kind.EXPORT)
+    waiting = job_create(project=project, kind=Job.Kind.EXPORT)
+    Job.objects.filter(id=lost.id).update(enqueued_at=timezone.now() - timedelta(minutes=20))
+    Job.objects.filter(id=waiting.id).update(enqueued_at=timezone.now() - timedelta(minutes=2))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        result = jobs_sweep(stale_after_s=600, resend_after_s=15 * 60)
+
+    assert result.enqueued == [str(lost.id)]  # the one sent two minutes ago is still in line
+    assert queue_depth("cpu") == 1
+    assert Job.objects.get(id=lost.id).enqueued_at > timezone.now() - timedelta(minutes=1)
+
+
 def test_expired_projects_go_with_their_files(media, django_capture_on_commit_callbacks):
     old = project_create_ready(owner=user_create(), duration_s=0.5)
     fresh = project_create_ready(owner=user_create(), duration_s=0.5)
