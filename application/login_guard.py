@@ -113,8 +113,16 @@ def _attempt_count(*, key: str) -> int:
 def _lock(*, key: str, now: float) -> None:
     lockout_s = settings.ISOMIX_LOGIN_LOCKOUT_S
     cache.set(f"{key}:locked-until", now + lockout_s, timeout=lockout_s)
-    # A fresh count after the cool-off: one more mistake then is not a new lock-out.
-    cache.delete(f"{key}:failures")
+    # The count is kept through the lock: an attempt already on its way then still counts past
+    # the limit. It starts afresh once the cool-off is over (:func:`_cool_off_end`).
+
+
+def _cool_off_end(*, keys: list[str], now: float) -> None:
+    """Forget the count of a key whose lock is over: one more mistake then is not a new lock-out."""
+    until = cache.get_many([f"{key}:locked-until" for key in keys])
+    over = [name.removesuffix(":locked-until") for name, value in until.items() if value <= now]
+    if over:
+        cache.delete_many([f"{key}:{part}" for key in over for part in ("failures", "locked-until")])
 
 
 def _lock_out(*, reached: list[tuple[str, str]], username: str, address: str, now: float) -> TooManyAttempts:
@@ -150,6 +158,7 @@ def login_authenticate(*, request: Any, username: str, password: str) -> Abstrac
     keys = [account, _address_key(address)] if address else [account]
     if wait := _locked_for(keys=keys, now=now):
         raise TooManyAttempts(_message(wait), retry_after_s=wait)
+    _cool_off_end(keys=keys, now=now)
 
     counted = [("account", account, _attempt_count(key=account), settings.ISOMIX_LOGIN_ACCOUNT_FAILURES)]
     if address:

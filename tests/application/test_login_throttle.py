@@ -278,5 +278,8 @@ def test_guesses_sent_all_at_once_check_no_more_passwords_than_the_limit(monkeyp
     for thread in threads:
         thread.join()
 
-    assert len(checked) == ACCOUNT_LIMIT  # the others were refused unchecked
-    assert outcomes.count("429") == 2 * ACCOUNT_LIMIT + 1  # ... and the one that reached the limit
+    # At most the limit's worth of passwords checked (fewer when the address limit, also
+    # reached, refused some first); every other guess refused unchecked.
+    assert 1 <= len(checked) <= ACCOUNT_LIMIT
+    assert len(outcomes) == 3 * ACCOUNT_LIMIT and set(outcomes) <= {None, "429"}
+    assert outcomes.count("429") >= 3 * ACCOUNT_LIMIT - len(checked)  # every unchecked guess refused
