@@ -26,23 +26,17 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.utils import translation
-from django.utils.translation import gettext as _
 
-from domain.exceptions import ErrorCode, IsoMixError, RequestTooLarge
+from application.api.errors import error_body, request_too_large
+from domain.exceptions import IsoMixError
+
+__all__ = ["BodyLimit", "BodyLimitMiddleware", "BodyLimits", "body_limits_from_settings", "request_too_large"]
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
-
-
-def request_too_large(max_bytes: int) -> RequestTooLarge:
-    return RequestTooLarge(
-        _("The request body is larger than %(mb).1f MB.") % {"mb": max_bytes / 1_000_000},
-        code=ErrorCode.REQUEST_TOO_LARGE,
-        extra={"max_bytes": max_bytes},
-    )
 
 
 @dataclass(frozen=True)
@@ -114,7 +108,7 @@ def _language(headers: list[tuple[bytes, bytes]]) -> str:
 async def _refuse(send: Send, *, scope: Scope, limit: BodyLimit) -> None:
     with translation.override(_language(scope["headers"])):
         error = limit.refusal()
-    body = json.dumps({"code": str(error.code), "message": error.message, "extra": error.extra}).encode()
+    body = json.dumps(error_body(error)).encode()
     await send(
         {
             "type": "http.response.start",

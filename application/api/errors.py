@@ -28,12 +28,26 @@ def _body(code: ErrorCode, message: str, extra: dict[str, Any] | None = None) ->
     return {"code": str(code), "message": message, "extra": extra or {}}
 
 
+def error_body(exc: IsoMixError) -> dict[str, Any]:
+    """The house error shape of ``exc``, for answers written outside DRF (the ASGI body limit)."""
+    return _body(exc.code, exc.message, exc.extra)
+
+
+def request_too_large(max_bytes: int) -> RequestTooLarge:
+    """A request body over ``max_bytes`` (any route but the upload, which says ``file_too_large``)."""
+    return RequestTooLarge(
+        _("The request body is larger than %(mb).1f MB.") % {"mb": max_bytes / 1_000_000},
+        code=ErrorCode.REQUEST_TOO_LARGE,
+        extra={"max_bytes": max_bytes},
+    )
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, django_exceptions.SuspiciousOperation):
         exc = _from_suspicious_operation(exc, request=context.get("request"))
     if isinstance(exc, IsoMixError):
         set_rollback()
-        return Response(_body(exc.code, exc.message, exc.extra), status=exc.status_code, headers=exc.headers)
+        return Response(error_body(exc), status=exc.status_code, headers=exc.headers)
     if isinstance(exc, Http404):
         # Not Http404's own text: get_object_or_404 names the model that was looked up.
         exc = exceptions.NotFound()
@@ -91,12 +105,7 @@ def _from_suspicious_operation(exc: django_exceptions.SuspiciousOperation, *, re
         },
     )
     if isinstance(exc, django_exceptions.RequestDataTooBig):
-        max_bytes = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-        return RequestTooLarge(
-            _("The request body is larger than %(mb).1f MB.") % {"mb": max_bytes / 1_000_000},
-            code=ErrorCode.REQUEST_TOO_LARGE,
-            extra={"max_bytes": max_bytes},
-        )
+        return request_too_large(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
     if isinstance(exc, django_exceptions.TooManyFieldsSent):
         limit = settings.DATA_UPLOAD_MAX_NUMBER_FIELDS
         return IsoMixError(
