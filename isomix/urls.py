@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from application import pages
@@ -15,6 +16,7 @@ admin.site.login_form = AdminLoginForm
 urlpatterns = [
     path("", pages.home, name="home"),
     path("health", health, name="health"),
+    path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("metrics", metrics, name="metrics"),
     path("accounts/signup/", pages.signup, name="signup"),
     path(
