@@ -54,6 +54,30 @@ class Project(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def engine_label(self) -> str:
+        """How the stems were made, in a musician's words (the engine's id is for operators)."""
+        return engine_label(engine=self.engine, model_name=self.model_name)
+
+
+#: Plain words for each separation model a project can record (Project.model_name).
+MODEL_LABELS = {
+    "spleeter-2stems+dsp": _("Fast separation (built in)"),
+    "htdemucs": _("Demucs, high quality"),
+    "htdemucs_ft": _("Demucs fine-tuned, best quality"),
+    "htdemucs_6s": _("Demucs, 6 stems (with guitar and piano)"),
+}
+
+
+def engine_label(*, engine: str, model_name: str) -> str:
+    """The plain-words name of a separation; empty before one ran."""
+    if not engine:
+        return ""
+    label = MODEL_LABELS.get(model_name)
+    if label is not None:
+        return str(label)
+    return str(_("Demucs") if engine == "demucs" else _("Fast separation (built in)"))
+
 
 class Stem(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)

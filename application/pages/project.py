@@ -1,13 +1,11 @@
-"""Server-rendered pages. They read through selectors and write through services only."""
+"""The project page: progress while it separates, then the mixer; and deleting it."""
 
 from __future__ import annotations
 
 import json
 
 from django.contrib import messages
-from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.forms import UserCreationForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -16,41 +14,8 @@ from django.views.decorators.http import require_POST
 from business.selectors import plan_limits_for_user
 from domain.mix import mixer_ranges
 from domain.models import Project
-from domain.selectors import project_get_for_user, project_list_for_user, stems_ordered
+from domain.selectors import project_get_for_user, stems_ordered
 from domain.services import project_delete as project_delete_service
-
-ACCEPT = ".mp3,.wav,.flac,.m4a,.aac,.ogg,audio/*"
-
-
-def home(request: HttpRequest) -> HttpResponse:
-    return redirect("library" if request.user.is_authenticated else "login")
-
-
-def signup(request: HttpRequest) -> HttpResponse:
-    if request.user.is_authenticated:
-        return redirect("library")
-    form = UserCreationForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        user = form.save()
-        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-        return redirect("library")
-    return render(request, "accounts/signup.html", {"form": form})
-
-
-@login_required
-def library(request: HttpRequest) -> HttpResponse:
-    limits = plan_limits_for_user(user=request.user)
-    return render(
-        request,
-        "projects/library.html",
-        {
-            "projects": project_list_for_user(user=request.user),
-            "max_upload_mb": limits.max_upload_mb,
-            "max_upload_bytes": limits.max_upload_bytes,
-            "max_duration_min": round(limits.max_duration_s / 60),
-            "accept": ACCEPT,
-        },
-    )
 
 
 @login_required
