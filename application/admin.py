@@ -1,4 +1,4 @@
-"""The operators' view: users come from Django; projects, stems, jobs and exports here."""
+"""The operators' view: users come from Django; projects, stems, jobs, exports and saved mixes here."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from domain.models import Export, Job, Project, Stem, WorkerBeat
+from domain.models import Export, Job, MixPreset, MixState, Project, Stem, WorkerBeat
 from domain.services import project_delete
 from model.services import job_retry
 
@@ -83,9 +83,33 @@ class JobAdmin(admin.ModelAdmin):
 
 @admin.register(Export)
 class ExportAdmin(admin.ModelAdmin):
-    list_display = ["id", "project", "format", "job", "created_at"]
-    list_filter = ["format"]
-    readonly_fields = ["project", "job", "format", "settings", "file_key", "created_at"]
+    list_display = ["id", "project", "format", "bitrate_kbps", "region", "job", "created_at"]
+    list_filter = ["format", "region"]
+    readonly_fields = ["project", "job", "format", "bitrate_kbps", "region", "settings", "file_key", "created_at"]
+
+
+class _ReadOnlyMixAdmin(admin.ModelAdmin):
+    """Saved mixes are the users' own: operators look, and may delete one that breaks a page."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(MixState)
+class MixStateAdmin(_ReadOnlyMixAdmin):
+    list_display = ["project", "updated_at"]
+    search_fields = ["project__name", "project__owner__username"]
+    readonly_fields = ["project", "settings", "updated_at"]
+
+
+@admin.register(MixPreset)
+class MixPresetAdmin(_ReadOnlyMixAdmin):
+    list_display = ["name", "project", "updated_at", "created_at"]
+    search_fields = ["name", "project__name", "project__owner__username"]
+    readonly_fields = ["project", "name", "settings", "created_at", "updated_at"]
 
 
 @admin.register(WorkerBeat)

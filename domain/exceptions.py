@@ -24,6 +24,7 @@ class ErrorCode(StrEnum):
     JOB_GONE = "job_gone"
     JOB_CONFLICT = "job_conflict"
     TOO_MANY_ATTEMPTS = "too_many_attempts"
+    PRESET_LIMIT = "preset_limit"
     # DRF's own codes, under the same strings, so that the one handler names every code it
     # answers with from this enum and DRF's errors keep the answers clients already know.
     PARSE_ERROR = "parse_error"
@@ -116,6 +117,13 @@ class NotReady(IsoMixError):
 
 class JobNotRetryable(IsoMixError):
     status_code = 409
+
+
+class PresetLimit(IsoMixError):
+    """The project holds as many named mix presets as it may (``MIX_PRESETS_MAX``)."""
+
+    def __init__(self, message: str, *, limit: int) -> None:
+        super().__init__(message, code=ErrorCode.PRESET_LIMIT, extra={"max": limit})
 
 
 class TooManyAttempts(IsoMixError):

@@ -1,4 +1,4 @@
-"""The nouns of IsoMix: projects, their stems, the background jobs, and exports."""
+"""The nouns of IsoMix: projects, their stems, the background jobs, exports, and saved mixes."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from domain.mix import MIX_PRESET_NAME_MAX, MixSettings, export_basename
 
 
 class StemKind(models.TextChoices):
@@ -159,11 +161,21 @@ class Export(models.Model):
         WAV = "wav", "WAV"
         FLAC = "flac", "FLAC"
 
+    class Region(models.TextChoices):
+        ALL = "all", _("Whole song")
+        LOOP = "loop", _("Loop region")
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="exports")
     job = models.OneToOneField(Job, on_delete=models.CASCADE, related_name="export")
     format = models.CharField(max_length=8, choices=Format.choices)
-    settings = models.JSONField(help_text=_("Mixer settings: master_gain_db and per stem gain_db, mute, solo, pan."))
+    settings = models.JSONField(
+        help_text=_("Mixer settings: master gain, per stem gain, mute, solo and pan, tempo, transpose and loop.")
+    )
+    bitrate_kbps = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text=_("MP3 bit rate in kb/s; empty for lossless formats.")
+    )
+    region = models.CharField(max_length=8, choices=Region.choices, default=Region.ALL)
     file_key = models.CharField(max_length=255, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -172,6 +184,43 @@ class Export(models.Model):
 
     def __str__(self) -> str:
         return f"{self.project} · {self.format}"
+
+    @property
+    def filename(self) -> str:
+        """The name the download is saved under: the song and what the export holds."""
+        base = export_basename(
+            project_name=self.project.name, settings=MixSettings.from_json(self.settings), region=self.region
+        )
+        return f"{base}.{self.format}"
+
+
+class MixState(models.Model):
+    """The mixer as its owner left it on the project's page (one per project), restored on reload."""
+
+    project = models.OneToOneField(Project, on_delete=models.CASCADE, primary_key=True, related_name="mix_state")
+    settings = models.JSONField(help_text=_("Mixer settings, as the export takes them."))
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return str(self.project)
+
+
+class MixPreset(models.Model):
+    """A named mixer setting of one project ("Practice: no drums, 80 %")."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="mix_presets")
+    name = models.CharField(max_length=MIX_PRESET_NAME_MAX)
+    settings = models.JSONField(help_text=_("Mixer settings, as the export takes them."))
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-updated_at", "-created_at"]
+        constraints = [models.UniqueConstraint(fields=["project", "name"], name="mixpreset_unique_name")]
+
+    def __str__(self) -> str:
+        return f"{self.project} · {self.name}"
 
 
 class WorkerBeat(models.Model):

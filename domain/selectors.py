@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from uuid import UUID
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -10,7 +12,10 @@ from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from domain.models import Export, Job, Project, Stem, StemKind, WorkerBeat
+from domain.mix import MixSettings
+from domain.models import STEM_ORDER, Export, Job, MixPreset, MixState, Project, Stem, StemKind, WorkerBeat
+
+logger = logging.getLogger(__name__)
 
 
 def project_list_for_user(*, user: AbstractBaseUser) -> QuerySet[Project]:
@@ -50,6 +55,41 @@ def export_get_for_user(*, user: AbstractBaseUser, export_id: UUID | str) -> Exp
 
 def stems_ordered(project: Project) -> list[Stem]:
     return sorted(project.stems.all(), key=lambda s: s.order)
+
+
+@dataclass(frozen=True)
+class SavedMix:
+    """The project's mixer: as saved (``updated_at`` set) or every fader at rest (``None``)."""
+
+    settings: MixSettings
+    updated_at: datetime | None
+
+
+def mix_state_get(*, project: Project) -> SavedMix:
+    """The saved mixer of ``project`` (one strip per stem it has, in display order), or the defaults."""
+    kinds = sorted((s.kind for s in project.stems.all()), key=STEM_ORDER.index)
+    state = MixState.objects.filter(project=project).first()
+    if state is not None:
+        try:
+            saved = MixSettings.from_json(state.settings).for_kinds(kinds)
+            return SavedMix(settings=saved, updated_at=state.updated_at)
+        except (ValueError, TypeError, KeyError, AttributeError):
+            # Saved under other ranges (or edited by hand): the page starts afresh rather than fail.
+            logger.warning("saved mix of project %s is not valid any more; using the defaults", project.id)
+    return SavedMix(settings=MixSettings().for_kinds(kinds), updated_at=None)
+
+
+def mix_presets_for_project(*, project: Project) -> QuerySet[MixPreset]:
+    """The project's named presets, the newest (last saved) first."""
+    return MixPreset.objects.filter(project=project).order_by("-updated_at", "-created_at")
+
+
+def mix_preset_get_for_user(*, user: AbstractBaseUser, preset_id: UUID | str) -> MixPreset:
+    """The user's preset (of one of their projects), or 404."""
+    preset = MixPreset.objects.select_related("project").filter(project__owner=user, id=preset_id).first()
+    if preset is None:
+        raise Http404("No such preset.")
+    return preset
 
 
 def project_with_stems_by_sha(*, owner: AbstractBaseUser, sha256: str, engine: str, exclude_id: UUID) -> Project | None:

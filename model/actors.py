@@ -24,7 +24,7 @@ from business.selectors import plan_limits_for_user
 from domain.exceptions import ErrorCode, IsoMixError, JobConflict, JobGone
 from domain.log_context import job_id_var
 from domain.mix import MixSettings
-from domain.models import Job, Project
+from domain.models import Export, Job, Project
 from domain.selectors import project_with_stems_by_sha
 from domain.services import (
     export_file_save,
@@ -251,6 +251,8 @@ def _export(job: Job, progress: Progress) -> None:
             fmt=export.format,
             out=Path(tmpdir) / f"mix.{export.format}",
             sr=project.sample_rate,
+            bitrate_kbps=export.bitrate_kbps,
+            loop=mix.loop if export.region == Export.Region.LOOP else None,
         )
         progress.update("store", 0.0)
         export_file_save(export=export, path=out)

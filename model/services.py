@@ -18,13 +18,14 @@ from django.utils.translation import gettext as _
 
 from business.selectors import plan_limits_for_user
 from domain.exceptions import ErrorCode, IsoMixError, NotReady
-from domain.mix import MixSettings
-from domain.models import STEM_ORDER, Export, Job, Project
+from domain.mix import EXPORT_MP3_BITRATE_DEFAULT, EXPORT_MP3_BITRATES, MixSettings
+from domain.models import Export, Job, Project
 from domain.services import (
     export_create,
     job_create,
     job_mark_enqueued,
     job_set_state,
+    mix_settings_for_project,
     project_create,
     project_set_status,
     storage_delete_now,
@@ -74,21 +75,20 @@ def separation_start(*, project: Project) -> Job:
     return job
 
 
-def _mix_for_project(*, project: Project, mix: MixSettings) -> MixSettings:
-    """``mix`` with one strip per stem of ``project``, in display order; a stem it lacks is refused."""
-    kinds = sorted((s.kind for s in project.stems.all()), key=STEM_ORDER.index)
-    unknown = sorted(set(mix.stems) - set(kinds))
-    if unknown:
-        raise IsoMixError(
-            _("This project has no stem called %(kinds)s.") % {"kinds": ", ".join(unknown)},
-            code=ErrorCode.INVALID_INPUT,
-            extra={"stems": unknown},
-        )
-    return mix.for_kinds(kinds)
+def export_start(
+    *,
+    project: Project,
+    fmt: str,
+    mix: MixSettings,
+    bitrate_kbps: int | None = None,
+    region: str = Export.Region.ALL,
+) -> Export:
+    """Queue the render of ``project``'s stems with the mixer settings ``mix``.
 
-
-def export_start(*, project: Project, fmt: str, mix: MixSettings) -> Export:
-    """Queue the render of ``project``'s stems with the mixer settings ``mix``."""
+    ``bitrate_kbps`` is the MP3's (one of ``EXPORT_MP3_BITRATES``, default
+    ``EXPORT_MP3_BITRATE_DEFAULT``) and is not kept for lossless formats; ``region="loop"``
+    renders only ``mix.loop``, which it then needs.
+    """
     if project.status != Project.Status.READY:
         raise NotReady(_("The stems of this song are not ready yet."), code=ErrorCode.NOT_READY)
     limits = plan_limits_for_user(user=project.owner)
@@ -98,12 +98,29 @@ def export_start(*, project: Project, fmt: str, mix: MixSettings) -> Export:
             code=ErrorCode.FORMAT_NOT_ALLOWED,
             extra={"formats": list(limits.export_formats)},
         )
-    cleaned = _mix_for_project(project=project, mix=mix)
+    bitrate_kbps = _export_bitrate(fmt=fmt, bitrate_kbps=bitrate_kbps)
+    if region not in Export.Region.values:
+        raise IsoMixError(_("An export is of the whole song or of its loop."), code=ErrorCode.INVALID_INPUT)
+    if region == Export.Region.LOOP and mix.loop is None:
+        message = _("Set a loop region before exporting it.")
+        raise IsoMixError(message, code=ErrorCode.INVALID_INPUT, extra={"fields": {"loop": [message]}})
+    cleaned = mix_settings_for_project(project=project, mix=mix)
     with transaction.atomic():
         job = job_create(project=project, kind=Job.Kind.EXPORT)
-        export = export_create(project=project, fmt=fmt, mix=cleaned, job=job)
+        export = export_create(project=project, fmt=fmt, mix=cleaned, job=job, bitrate_kbps=bitrate_kbps, region=region)
         _enqueue_on_commit(job)
     return export
+
+
+def _export_bitrate(*, fmt: str, bitrate_kbps: int | None) -> int | None:
+    if fmt != Export.Format.MP3:
+        return None  # lossless: a bit rate means nothing
+    if bitrate_kbps is None:
+        return EXPORT_MP3_BITRATE_DEFAULT
+    if bitrate_kbps not in EXPORT_MP3_BITRATES:
+        message = _("An MP3 is exported at %(rates)s kb/s.") % {"rates": ", ".join(map(str, EXPORT_MP3_BITRATES))}
+        raise IsoMixError(message, code=ErrorCode.INVALID_INPUT, extra={"bitrates": list(EXPORT_MP3_BITRATES)})
+    return bitrate_kbps
 
 
 def job_retry(*, job: Job) -> Job:

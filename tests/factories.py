@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import subprocess
 import tempfile
 from pathlib import Path
 
@@ -11,7 +12,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 
 from domain import storage_keys
-from domain.models import Job, Project
+from domain.mix import MixSettings
+from domain.models import Job, MixPreset, Project
 from domain.services import stems_save, storage_put
 from domain.stem_files import StemFiles
 from model.pipelines.media import encode_preview, peaks, write_flac
@@ -69,3 +71,26 @@ def project_create_ready(
         stems_save(project=project, stems=files)
     Job.objects.create(project=project, kind=Job.Kind.SEPARATE, state=Job.State.DONE, progress=100)
     return project
+
+
+def mix_preset_create(*, project: Project, name: str, settings: MixSettings | None = None) -> MixPreset:
+    """A named preset of ``project`` (at rest unless ``settings`` are given), one strip per stem."""
+    kinds = [s.kind for s in project.stems.all()]
+    return MixPreset.objects.create(
+        project=project, name=name, settings=(settings or MixSettings()).for_kinds(kinds).to_json()
+    )
+
+
+def catalogue_write(*, root: Path, language: str, messages: dict[str, str]) -> Path:
+    """A compiled Django catalogue (``root/<language>/LC_MESSAGES/django.mo``) of ``messages``; returns ``root``.
+
+    For tests that check a message is translated where it is shown, whatever the shipped
+    catalogues hold: point ``settings.LOCALE_PATHS`` at ``root``.
+    """
+    folder = root / language / "LC_MESSAGES"
+    folder.mkdir(parents=True, exist_ok=True)
+    entries = "".join(f'msgid "{msgid}"\nmsgstr "{msgstr}"\n\n' for msgid, msgstr in messages.items())
+    header = 'msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=UTF-8\\n"\n\n'
+    (folder / "django.po").write_text(header + entries, encoding="utf-8")
+    subprocess.run(["msgfmt", "-o", str(folder / "django.mo"), str(folder / "django.po")], check=True)
+    return root

@@ -8,15 +8,44 @@ else a link to :func:`signed_file` carrying a signed, timestamped token.
 from __future__ import annotations
 
 import mimetypes
+from collections.abc import AsyncIterator, Iterator
 from pathlib import PurePosixPath
 
+from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core import signing
 from django.core.files.storage import default_storage
-from django.http import FileResponse, Http404, HttpRequest, HttpResponseRedirect
+from django.http import FileResponse, Http404, HttpRequest, HttpResponseRedirect, StreamingHttpResponse
 from django.urls import reverse
 
 _SALT = "isomix.files"
+_END = object()
+
+
+class _PiecesInThreads:
+    """Streaming responses that stay streaming under ASGI.
+
+    Served over ASGI (uvicorn), Django 5.2 turns a synchronous iterator into a list before
+    sending any of it (``StreamingHttpResponse.__aiter__``): a whole file, or a whole zip of
+    stems, in the web process's memory. Here each piece is read in a worker thread and sent
+    before the next is read. Over WSGI (and in the test client) nothing changes.
+    """
+
+    streaming_content: Iterator[bytes]
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        pieces = iter(self.streaming_content)
+        read = sync_to_async(next, thread_sensitive=False)
+        while (piece := await read(pieces, _END)) is not _END:
+            yield piece
+
+
+class StreamingResponse(_PiecesInThreads, StreamingHttpResponse):
+    """``StreamingHttpResponse`` that streams under ASGI too."""
+
+
+class _FileResponse(_PiecesInThreads, FileResponse):
+    pass
 
 
 def _is_s3() -> bool:
@@ -57,7 +86,7 @@ def signed_file(request: HttpRequest, token: str) -> FileResponse:
     key = data["k"]
     if not default_storage.exists(key):
         raise Http404("The file is gone.")
-    response = FileResponse(
+    response = _FileResponse(
         default_storage.open(key, "rb"), as_attachment=data["a"], filename=data["f"], content_type=_content_type(key)
     )
     response["Cache-Control"] = "private, max-age=300"

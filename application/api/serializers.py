@@ -1,17 +1,143 @@
-"""Output shapes shared by the API views (inputs live in each view)."""
+"""Shapes shared by the API views: the outputs, and the mixer settings every mix input takes.
+
+Inputs particular to one operation live in its view. Messages a worker stored (a job's
+``user_error``) are English message ids, translated here, when they are shown.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.urls import reverse
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from domain.models import Export, Job, Project, Stem
+from domain import mix
+from domain.models import Export, Job, MixPreset, Project, Stem
 from domain.selectors import stems_ordered
+
+
+def shown_message(message: str) -> str:
+    """A message a worker stored (an English message id) in the language of the request."""
+    return gettext(message)
+
+
+# ---------------------------------------------------------------- mixer settings (input)
+
+
+class StemMixInputSerializer(serializers.Serializer):
+    """One channel strip; the ranges are ``domain.mix``'s, the same the page's faders use."""
+
+    gain_db = serializers.FloatField(min_value=mix.GAIN_DB_MIN, max_value=mix.GAIN_DB_MAX, default=0.0)
+    mute = serializers.BooleanField(default=False)
+    solo = serializers.BooleanField(default=False)
+    pan = serializers.FloatField(min_value=mix.PAN_MIN, max_value=mix.PAN_MAX, default=0.0)
+
+    class Meta:
+        ref_name = "StemMix"
+
+
+class LoopInputSerializer(serializers.Serializer):
+    start_s = serializers.FloatField(min_value=0.0)
+    end_s = serializers.FloatField(min_value=0.0)
+    enabled = serializers.BooleanField(default=True)
+
+    class Meta:
+        ref_name = "LoopRegion"
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if not attrs["end_s"] - attrs["start_s"] >= mix.LOOP_MIN_S:
+            raise serializers.ValidationError(
+                _("A loop ends at least %(min).1f s after it starts.") % {"min": mix.LOOP_MIN_S}, code="invalid"
+            )
+        return attrs
+
+
+class MixSettingsInputSerializer(serializers.Serializer):
+    """The mixer settings of the shared contract; validates to a :class:`domain.mix.MixSettings`.
+
+    Every field may be left out (at rest: 0 dB, centre, tempo 1, no transpose, no loop).
+    """
+
+    master_gain_db = serializers.FloatField(min_value=mix.GAIN_DB_MIN, max_value=mix.GAIN_DB_MAX, default=0.0)
+    stems = serializers.DictField(child=StemMixInputSerializer(), required=False, default=dict)
+    tempo = serializers.FloatField(min_value=mix.TEMPO_MIN, max_value=mix.TEMPO_MAX, default=1.0)
+    transpose = serializers.IntegerField(min_value=mix.TRANSPOSE_MIN, max_value=mix.TRANSPOSE_MAX, default=0)
+    loop = LoopInputSerializer(required=False, allow_null=True, default=None)
+
+    class Meta:
+        ref_name = "MixSettingsInput"
+
+    def validate(self, attrs: dict[str, Any]) -> mix.MixSettings:  # type: ignore[override]
+        return mix_settings_from(attrs)
+
+
+def mix_settings_from(attrs: dict[str, Any]) -> mix.MixSettings:
+    """The :class:`~domain.mix.MixSettings` of validated mixer fields (a 400 for what the fields let by)."""
+    loop = attrs.get("loop")
+    try:
+        return mix.MixSettings(
+            master_gain_db=attrs.get("master_gain_db", 0.0),
+            stems={kind: mix.StemMix(**strip) for kind, strip in (attrs.get("stems") or {}).items()},
+            tempo=attrs.get("tempo", 1.0),
+            transpose=attrs.get("transpose", 0),
+            loop=mix.LoopRegion(**loop) if loop is not None else None,
+        )
+    except ValueError as exc:  # NaN written as a string, which the number fields let through
+        raise serializers.ValidationError(_("These mixer settings are not valid."), code="invalid") from exc
+
+
+# ---------------------------------------------------------------- mixer settings (output)
+
+
+class StemMixOutputSerializer(serializers.Serializer):
+    gain_db = serializers.FloatField()
+    mute = serializers.BooleanField()
+    solo = serializers.BooleanField()
+    pan = serializers.FloatField()
+
+    class Meta:
+        ref_name = "StemMixOutput"
+
+
+class LoopOutputSerializer(serializers.Serializer):
+    start_s = serializers.FloatField()
+    end_s = serializers.FloatField()
+    enabled = serializers.BooleanField()
+
+    class Meta:
+        ref_name = "LoopRegionOutput"
+
+
+class MixSettingsOutputSerializer(serializers.Serializer):
+    """A settings document as ``MixSettings.to_json()`` writes it (one strip per stem of the song)."""
+
+    master_gain_db = serializers.FloatField()
+    stems = serializers.DictField(child=StemMixOutputSerializer())
+    tempo = serializers.FloatField()
+    transpose = serializers.IntegerField()
+    loop = LoopOutputSerializer(allow_null=True)
+
+    class Meta:
+        ref_name = "MixSettings"
+
+
+class MixPresetOutputSerializer(serializers.ModelSerializer):
+    settings = MixSettingsOutputSerializer()
+
+    class Meta:
+        model = MixPreset
+        fields = ["id", "name", "settings", "created_at", "updated_at"]
+
+
+# ---------------------------------------------------------------- projects, stems, jobs, exports
 
 
 class JobOutputSerializer(serializers.ModelSerializer):
     duration_s = serializers.FloatField(read_only=True, allow_null=True)
+    user_error = serializers.SerializerMethodField()
 
     class Meta:
         model = Job
@@ -19,6 +145,9 @@ class JobOutputSerializer(serializers.ModelSerializer):
             "id", "kind", "state", "progress", "stage", "user_error", "engine", "model_name",
             "started_at", "finished_at", "duration_s",
         ]  # fmt: skip
+
+    def get_user_error(self, job: Job) -> str:
+        return shown_message(job.user_error)
 
 
 class StemOutputSerializer(serializers.ModelSerializer):
@@ -45,15 +174,22 @@ class StemOutputSerializer(serializers.ModelSerializer):
 
 
 class ProjectOutputSerializer(serializers.ModelSerializer):
+    # Both read the project row only (isomix/status_cache.py fingerprints the rows this answer reads).
     jobs = JobOutputSerializer(many=True, read_only=True)
     stems = serializers.SerializerMethodField()
+    engine_label = serializers.CharField(read_only=True)
+    error = serializers.SerializerMethodField()
 
     class Meta:
         model = Project
         fields = [
             "id", "name", "status", "error", "original_filename", "format", "duration_s", "sample_rate",
-            "channels", "size_bytes", "sha256", "engine", "model_name", "created_at", "updated_at", "jobs", "stems",
+            "channels", "size_bytes", "sha256", "engine", "engine_label", "model_name", "created_at", "updated_at",
+            "expires_at", "jobs", "stems",
         ]  # fmt: skip
+
+    def get_error(self, project: Project) -> str:
+        return shown_message(project.error)
 
     @extend_schema_field(StemOutputSerializer(many=True))
     def get_stems(self, project: Project) -> list[dict]:
@@ -61,9 +197,13 @@ class ProjectOutputSerializer(serializers.ModelSerializer):
 
 
 class ProjectListOutputSerializer(serializers.ModelSerializer):
+    engine_label = serializers.CharField(read_only=True)
+
     class Meta:
         model = Project
-        fields = ["id", "name", "status", "duration_s", "engine", "model_name", "created_at"]
+        fields = [
+            "id", "name", "status", "duration_s", "engine", "engine_label", "model_name", "created_at", "expires_at",
+        ]  # fmt: skip
 
 
 class ExportOutputSerializer(serializers.ModelSerializer):
@@ -71,14 +211,19 @@ class ExportOutputSerializer(serializers.ModelSerializer):
     job = serializers.UUIDField(source="job_id", read_only=True)
     state = serializers.CharField(source="job.state")
     progress = serializers.IntegerField(source="job.progress")
-    error = serializers.CharField(source="job.user_error")
+    error = serializers.SerializerMethodField()
+    filename = serializers.CharField(read_only=True)
     download_url = serializers.SerializerMethodField()
 
     class Meta:
         model = Export
         fields = [
-            "id", "project", "job", "format", "settings", "state", "progress", "error", "download_url", "created_at",
+            "id", "project", "job", "format", "bitrate_kbps", "region", "settings", "filename", "state", "progress",
+            "error", "download_url", "created_at",
         ]  # fmt: skip
+
+    def get_error(self, export: Export) -> str:
+        return shown_message(export.job.user_error)
 
     def get_download_url(self, export: Export) -> str | None:
         if export.job.state != Job.State.DONE or not export.file_key:

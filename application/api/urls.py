@@ -9,6 +9,11 @@ urlpatterns = [
     path("auth/token/", AuthTokenCreateApi.as_view(), name="auth-token"),
     path("projects/", views.ProjectsApi.as_view(), name="projects"),
     path("projects/<uuid:project_id>/", views.ProjectDetailApi.as_view(), name="project-detail"),
+    path("projects/<uuid:project_id>/mix/", views.MixStateApi.as_view(), name="mix-state"),
+    path("projects/<uuid:project_id>/presets/", views.MixPresetsApi.as_view(), name="mix-presets"),
+    path("presets/<uuid:preset_id>/", views.MixPresetDetailApi.as_view(), name="mix-preset-detail"),
+    # Before stems/<str:kind>/, which would take "archive" for a stem kind.
+    path("projects/<uuid:project_id>/stems/archive/", views.StemsArchiveApi.as_view(), name="stems-archive"),
     path("projects/<uuid:project_id>/stems/<str:kind>/", views.StemDownloadApi.as_view(), name="stem-download"),
     path("projects/<uuid:project_id>/stems/<str:kind>/preview/", views.StemPreviewApi.as_view(), name="stem-preview"),
     path("projects/<uuid:project_id>/stems/<str:kind>/peaks/", views.StemPeaksApi.as_view(), name="stem-peaks"),

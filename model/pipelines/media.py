@@ -1,5 +1,7 @@
 """Media in and out through ffmpeg: decode, lossless and preview encodes, peaks, mixdown.
 
+The mixdown applies tempo and transpose through ffmpeg's ``rubberband`` filter (librubberband).
+
 Pure functions over arrays and local files; ffmpeg opens user files only through the
 whitelisted input arguments of :func:`domain.audio.ffmpeg_input`.
 """
@@ -16,15 +18,37 @@ import numpy as np
 import soundfile as sf
 
 from domain.audio import ffmpeg_input
-from domain.mix import PEAKS_PER_SECOND, MixSettings, StemMix
+from domain.mix import (
+    EXPORT_MP3_BITRATE_DEFAULT,
+    EXPORT_MP3_BITRATES,
+    PEAKS_PER_SECOND,
+    LoopRegion,
+    MixSettings,
+    StemMix,
+)
 from domain.stem_files import StemFiles
 
 PREVIEW_EXT = "mp3"
+#: Encoder arguments per export format; an MP3 adds its constant bit rate (:func:`export_codec_args`).
 EXPORT_CODECS: dict[str, list[str]] = {
-    "mp3": ["-c:a", "libmp3lame", "-q:a", "2"],
+    "mp3": ["-c:a", "libmp3lame"],
     "wav": ["-c:a", "pcm_s16le"],
     "flac": ["-c:a", "flac"],
 }
+#: The highest sample rate an MP3 holds (MPEG-1 Layer III); a 96 kHz song is exported at 48 kHz.
+MP3_MAX_SR = 48000
+
+
+def export_codec_args(*, fmt: str, bitrate_kbps: int | None) -> list[str]:
+    """ffmpeg's encoder arguments for an export: an MP3 at ``bitrate_kbps`` (CBR), or lossless."""
+    if fmt not in EXPORT_CODECS:
+        raise ValueError(f"unknown export format {fmt!r}")
+    if fmt != "mp3":
+        return list(EXPORT_CODECS[fmt])
+    bitrate = bitrate_kbps or EXPORT_MP3_BITRATE_DEFAULT
+    if bitrate not in EXPORT_MP3_BITRATES:
+        raise ValueError(f"an MP3 is exported at one of {EXPORT_MP3_BITRATES} kb/s, got {bitrate!r}")
+    return [*EXPORT_CODECS["mp3"], "-b:a", f"{bitrate}k"]
 
 
 def gettext_noop(message: str) -> str:
@@ -132,10 +156,7 @@ def stems_write(
 
 def audible_stems(mix: Mapping[str, StemMix]) -> list[str]:
     """The stems heard: with any solo, the soloed ones not muted; else all not muted."""
-    soloed = [k for k, m in mix.items() if m.solo and not m.mute]
-    if any(m.solo for m in mix.values()):
-        return soloed
-    return [k for k, m in mix.items() if not m.mute]
+    return MixSettings(stems=mix).audible()
 
 
 def pan_matrix(pan: float) -> tuple[float, float, float, float]:
@@ -153,28 +174,65 @@ def pan_matrix(pan: float) -> tuple[float, float, float, float]:
     return gl, 0.0, gr, 1.0
 
 
-def mixdown(*, stems: Mapping[str, Path], mix: MixSettings, fmt: str, out: Path, sr: int) -> Path:
+def time_pitch_filter(mix: MixSettings) -> str | None:
+    """ffmpeg's ``rubberband`` filter for the mix's tempo and transpose; ``None`` when both are neutral.
+
+    ``tempo`` T plays the song T times as fast (it lasts duration / T) with its pitch kept;
+    ``pitch`` P = 2^(semitones/12) multiplies every frequency, independently of the tempo:
+    what the page plays (``static/js/mixer/pitch-shift.js``).
+
+    ``transients=mixed``: Rubber Band's default ("crisp") resets phases at every transient it
+    detects, and on held notes it detects false ones: a steady 220 Hz tone slowed or sped up
+    wavers by up to 2 % in pitch, an audible warble. "mixed" keeps those resets out of the
+    range of musical fundamentals, so notes hold their pitch while drum hits stay sharp.
+    """
+    if not mix.changes_time_or_pitch:
+        return None
+    return f"rubberband=tempo={mix.tempo:.6f}:pitch={mix.pitch_ratio:.6f}:transients=mixed"
+
+
+def mixdown(
+    *,
+    stems: Mapping[str, Path],
+    mix: MixSettings,
+    fmt: str,
+    out: Path,
+    sr: int,
+    bitrate_kbps: int | None = None,
+    loop: LoopRegion | None = None,
+) -> Path:
     """Render the mix of the lossless ``stems`` with ffmpeg, exactly as the browser mixer plays it.
 
     Each audible stem gets its gain (dB) and its pan (Web Audio's stereo panner law); the
-    stems are summed without normalisation, then the master gain is applied. With no
-    audible stem the result is silence of the song's length.
+    stems are summed without normalisation, then the master gain is applied, then the tempo
+    and transpose (:func:`time_pitch_filter`). With no audible stem the result is silence of
+    the song's length (or the region's, stretched as the music would be).
+
+    Parameters
+    ----------
+    loop
+        Render only ``loop.start_s`` to ``loop.end_s`` (seconds of the song): the inputs are
+        trimmed first, so the output lasts ``loop.duration_s / mix.tempo`` (or up to the
+        song's end, when the loop ends past it).
+    bitrate_kbps
+        An MP3's constant bit rate, one of ``EXPORT_MP3_BITRATES`` (default 192); not used
+        for lossless formats.
     """
-    if fmt not in EXPORT_CODECS:
-        raise ValueError(f"unknown export format {fmt!r}")
+    codec = export_codec_args(fmt=fmt, bitrate_kbps=bitrate_kbps)
     strips = mix.for_kinds(stems).stems  # a stem the settings do not name plays at rest
     kinds = [k for k in audible_stems(strips) if k in stems]
     all_kinds = list(stems)
     inputs: list[str] = []
     for kind in all_kinds:
         inputs += ffmpeg_input(stems[kind])
+    trim = f"atrim=start={loop.start_s:.6f}:end={loop.end_s:.6f},asetpts=PTS-STARTPTS," if loop is not None else ""
     chains = []
     labels = []
     for kind in kinds:
         i = all_kinds.index(kind)
         ll, rl, lr, rr = pan_matrix(strips[kind].pan)
         chains.append(
-            f"[{i}:a]aformat=sample_fmts=fltp:channel_layouts=stereo,"
+            f"[{i}:a]{trim}aformat=sample_fmts=fltp:channel_layouts=stereo,"
             f"pan=stereo|c0={ll:.6f}*c0+{rl:.6f}*c1|c1={lr:.6f}*c0+{rr:.6f}*c1,"
             f"volume={strips[kind].gain_db:.3f}dB[s{i}]"
         )
@@ -186,12 +244,13 @@ def mixdown(*, stems: Mapping[str, Path], mix: MixSettings, fmt: str, out: Path,
             else f"{labels[0]}anull[sum]"
         )
         chains.append(summed)
-        chains.append(f"[sum]volume={mix.master_gain_db:.3f}dB[out]")
-    else:  # everything muted: the export is the song's length of silence
-        chains.append("[0:a]aformat=channel_layouts=stereo,volume=0[out]")
-    _ffmpeg(
-        [*inputs, "-filter_complex", ";".join(chains), "-map", "[out]", "-ar", str(sr), *EXPORT_CODECS[fmt], str(out)]
-    )
+        master = f"[sum]volume={mix.master_gain_db:.3f}dB"
+    else:  # everything muted: the export is the song's (or the region's) length of silence
+        master = f"[0:a]{trim}aformat=sample_fmts=fltp:channel_layouts=stereo,volume=0"
+    stretch = time_pitch_filter(mix)
+    chains.append(f"{master},{stretch}[out]" if stretch else f"{master}[out]")
+    out_sr = min(sr, MP3_MAX_SR) if fmt == "mp3" else sr
+    _ffmpeg([*inputs, "-filter_complex", ";".join(chains), "-map", "[out]", "-ar", str(out_sr), *codec, str(out)])
     return out
 
 

@@ -12,7 +12,7 @@ from rest_framework.test import APIClient
 
 from domain.models import Export, Job, Project, Stem
 from model.broker import queue_depth
-from tests.factories import project_create_ready, user_create
+from tests.factories import catalogue_write, project_create_ready, user_create
 from tests.helpers import signed_in, stored_files
 
 pytestmark = pytest.mark.django_db
@@ -43,6 +43,47 @@ def test_detail_lists_jobs_and_stems_in_order(client, project):
     assert body["stems"][0]["download_url"] == f"/api/v1/projects/{project.id}/stems/vocals/"
     assert body["stems"][0]["preview_url"] == f"/api/v1/projects/{project.id}/stems/vocals/preview/"
     assert [j["kind"] for j in body["jobs"]] == ["separate"]
+
+
+def test_detail_and_list_say_in_plain_words_how_the_stems_were_made(client, project):
+    Project.objects.filter(id=project.id).update(engine="offline", model_name="spleeter-2stems+dsp")
+    project.refresh_from_db()
+
+    detail = client.get(f"/api/v1/projects/{project.id}/").json()
+    listed = client.get("/api/v1/projects/").json()["results"][0]
+
+    assert detail["engine_label"] == listed["engine_label"] == "Fast separation (built in)"
+    assert detail["engine"] == "offline"  # the engine's id stays, for programs
+
+
+def test_expires_at_is_the_projects_retention_date(client, project):
+    Project.objects.filter(id=project.id).update(expires_at="2031-05-04T03:02:01Z")
+
+    detail = client.get(f"/api/v1/projects/{project.id}/").json()
+
+    assert detail["expires_at"] == "2031-05-04T03:02:01Z"
+    assert client.get("/api/v1/projects/").json()["results"][0]["expires_at"] == "2031-05-04T03:02:01Z"
+
+
+def test_a_jobs_message_is_translated_when_shown(client, project, settings, tmp_path):
+    message = "The separation failed. Please try again later; our team has the details."
+    settings.LOCALE_PATHS = [
+        catalogue_write(
+            root=tmp_path / "locale",
+            language="pt_BR",
+            messages={message: "A separação falhou. Tente de novo mais tarde; nossa equipe tem os detalhes."},
+        )
+    ]
+    Job.objects.filter(project=project).update(state=Job.State.FAILED, user_error=message)
+    Project.objects.filter(id=project.id).update(status=Project.Status.FAILED, error=message)
+
+    english = client.get(f"/api/v1/projects/{project.id}/", HTTP_ACCEPT_LANGUAGE="en").json()
+    portuguese = client.get(f"/api/v1/projects/{project.id}/", HTTP_ACCEPT_LANGUAGE="pt-BR").json()
+
+    assert english["jobs"][0]["user_error"] == english["error"] == message
+    assert portuguese["jobs"][0]["user_error"].startswith("A separação falhou.")
+    assert portuguese["error"].startswith("A separação falhou.")
+    assert Job.objects.get(project=project).user_error == message  # stored as the worker wrote it
 
 
 def test_list_shows_only_own_projects_with_a_fixed_number_of_queries(client, user):

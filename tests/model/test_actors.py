@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import subprocess
+
 import numpy as np
 import pytest
 import soundfile as sf
 from django.core.files.storage import default_storage
 
-from domain.mix import MixSettings, StemMix
+from domain.mix import LoopRegion, MixSettings, StemMix
 from domain.models import Job, Project
 from domain.services import job_create, job_set_state
 from model import actors
@@ -41,6 +43,26 @@ def test_export_actor_renders_the_mix(media):
     spectrum = np.abs(np.fft.rfft(audio[:, 0])) / audio.shape[0]
     assert spectrum[110 * 2] < 1e-3
     assert all(spectrum[f * 2] > 0.05 for f in (220, 330, 440))
+
+
+def test_export_actor_renders_bit_rate_loop_tempo_and_key(media, tmp_path):
+    project = project_create_ready(owner=user_create())
+    mix = MixSettings(tempo=1.25, transpose=3, loop=LoopRegion(start_s=0.25, end_s=1.5))
+    export = export_start(project=project, fmt="mp3", mix=mix, bitrate_kbps=128, region="loop")
+
+    export_mix.fn(str(export.job_id))
+
+    export.refresh_from_db()
+    assert Job.objects.get(id=export.job_id).state == Job.State.DONE
+    local = tmp_path / "export.mp3"
+    with default_storage.open(export.file_key, "rb") as fh:
+        local.write_bytes(fh.read())
+    probe = subprocess.run(
+        ["ffprobe", "-v", "error", "-show_entries", "stream=bit_rate:format=duration", "-of", "csv=p=0", str(local)],
+        capture_output=True, text=True, check=True,
+    ).stdout.split()  # fmt: skip
+    assert int(probe[0]) == 128_000
+    assert float(probe[1]) == pytest.approx(1.25 / 1.25, abs=0.06)  # MP3 frames round it up a little
 
 
 def test_finished_job_is_not_run_again(media):
@@ -196,11 +218,10 @@ def test_deleting_the_project_mid_separation_stops_the_job_and_keeps_nothing(
 def test_deleting_the_project_while_its_stems_are_stored_removes_them(
     media, monkeypatch, django_capture_on_commit_callbacks
 ):
-    from domain import services
-    from domain.services import project_delete
+    from domain.services import project_delete, stems
 
     job = _separation_job(media)
-    real_put = services.storage_put
+    real_put = stems.storage_put
     puts = []
 
     def put_then_delete(*, key, content):
@@ -210,7 +231,7 @@ def test_deleting_the_project_while_its_stems_are_stored_removes_them(
                 project_delete(project=Project.objects.get(id=job.project_id))
         return puts[-1]
 
-    monkeypatch.setattr(services, "storage_put", put_then_delete)
+    monkeypatch.setattr(stems, "storage_put", put_then_delete)  # where stems_save looks it up
     monkeypatch.setattr("model.engines.get_engine", lambda *a, **k: _FakeEngine())
 
     separate_stems.fn(str(job.id))

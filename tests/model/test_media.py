@@ -1,4 +1,4 @@
-"""Media pipelines: decode, peaks, and the mixdown that must match the browser mixer."""
+"""Media pipelines: decode, peaks, and the mixdown (tempo, key, loop, bit rate) that must match the browser mixer."""
 
 from __future__ import annotations
 
@@ -9,14 +9,16 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from domain.mix import MixSettings, StemMix
+from domain.mix import LoopRegion, MixSettings, StemMix
 from model.pipelines.media import (
     MediaError,
     audible_stems,
     decode_audio,
+    export_codec_args,
     mixdown,
     pan_matrix,
     peaks,
+    time_pitch_filter,
     write_flac,
 )
 from tests.audio import write_song
@@ -180,3 +182,121 @@ def test_mix_settings_round_trip_through_json():
 
     assert again == mix
     assert again.for_kinds(["vocals", "bass"]).stems == {"vocals": mix.stems["vocals"], "bass": StemMix()}
+
+
+# ---------------------------------------------------------------- tempo, transpose, loop, bit rate
+
+
+def _ffprobe(path: Path, entries: str) -> str:
+    args = ["ffprobe", "-v", "error", "-select_streams", "a:0", "-show_entries", entries, "-of", "csv=p=0", str(path)]
+    return subprocess.run(args, capture_output=True, text=True, check=True).stdout.strip()
+
+
+def _frequency_hz(x: np.ndarray, sr: int) -> float:
+    """The mean frequency of a tone: rising zero crossings (placed between samples) per second."""
+    i = np.where((x[:-1] < 0) & (x[1:] >= 0))[0]
+    crossings = i + -x[i] / (x[i + 1] - x[i])
+    return (crossings.size - 1) / ((crossings[-1] - crossings[0]) / sr)
+
+
+def _wobble(x: np.ndarray, sr: int, expected_hz: float) -> float:
+    """The largest relative pitch error over 100 ms windows."""
+    w = int(0.1 * sr)
+    return max(abs(_frequency_hz(x[i : i + w], sr) / expected_hz - 1) for i in range(0, x.size - w, w))
+
+
+def test_tempo_and_transpose_stretch_the_time_and_move_the_pitch_independently(tmp_path):
+    sr, seconds = 44100, 2.0
+    stems = {"vocals": write_flac(path=tmp_path / "v.flac", audio=_tone(440.0, sr, int(seconds * sr)), sr=sr)}
+
+    out = mixdown(stems=stems, mix=MixSettings(tempo=0.8, transpose=-2), fmt="wav", out=tmp_path / "slow.wav", sr=sr)
+
+    audio, _ = sf.read(str(out))
+    assert audio.shape[0] / sr == pytest.approx(seconds / 0.8, abs=0.02)
+    expected_hz = 440.0 * 2 ** (-2 / 12)
+    assert _frequency_hz(audio[:, 0], sr) == pytest.approx(expected_hz, rel=0.005)
+    assert _wobble(audio[:, 0], sr, expected_hz) < 0.005  # held, not warbling around it
+
+
+def test_a_faster_tempo_keeps_the_pitch(tmp_path):
+    sr = 44100
+    stems = {"bass": write_flac(path=tmp_path / "b.flac", audio=_tone(220.0, sr, 2 * sr), sr=sr)}
+
+    out = mixdown(stems=stems, mix=MixSettings(tempo=1.25), fmt="wav", out=tmp_path / "fast.wav", sr=sr)
+
+    audio, _ = sf.read(str(out))
+    assert audio.shape[0] / sr == pytest.approx(2.0 / 1.25, abs=0.02)
+    assert _frequency_hz(audio[:, 0], sr) == pytest.approx(220.0, rel=0.005)
+    assert _wobble(audio[:, 0], sr, 220.0) < 0.005
+
+
+def test_neutral_tempo_and_key_add_no_filter():
+    assert time_pitch_filter(MixSettings()) is None
+    assert time_pitch_filter(MixSettings(transpose=12)) == "rubberband=tempo=1.000000:pitch=2.000000:transients=mixed"
+    assert time_pitch_filter(MixSettings(tempo=0.5)) == "rubberband=tempo=0.500000:pitch=1.000000:transients=mixed"
+
+
+def test_a_loop_export_is_the_region_only(tmp_path):
+    sr = 44100
+    n = 3 * sr
+    ramp = np.tile(np.linspace(0.0, 0.9, n, dtype=np.float32), (2, 1))  # the level says where in the song
+    stems = {"other": write_flac(path=tmp_path / "o.flac", audio=ramp, sr=sr)}
+    loop = LoopRegion(start_s=1.0, end_s=1.5)
+
+    out = mixdown(stems=stems, mix=MixSettings(loop=loop), fmt="wav", out=tmp_path / "loop.wav", sr=sr, loop=loop)
+
+    audio, _ = sf.read(str(out))
+    assert audio.shape[0] == int(0.5 * sr)
+    assert audio[0, 0] == pytest.approx(0.9 * 1.0 / 3.0, abs=2e-3)  # starts at 1.0 s of the song
+    assert audio[-1, 0] == pytest.approx(0.9 * 1.5 / 3.0, abs=2e-3)
+
+
+def test_a_slowed_loop_lasts_the_region_over_the_tempo(tmp_path):
+    sr = 44100
+    stems = {"vocals": write_flac(path=tmp_path / "v.flac", audio=_tone(440.0, sr, 3 * sr), sr=sr)}
+    loop = LoopRegion(start_s=0.5, end_s=2.0)
+    mix = MixSettings(tempo=0.75, loop=loop)
+
+    out = mixdown(stems=stems, mix=mix, fmt="flac", out=tmp_path / "loop.flac", sr=sr, loop=loop)
+
+    assert float(_ffprobe(out, "format=duration")) == pytest.approx(1.5 / 0.75, abs=0.02)
+
+
+def test_a_muted_loop_is_the_regions_silence(tmp_path):
+    sr = 44100
+    stems = {"vocals": write_flac(path=tmp_path / "v.flac", audio=_tone(440.0, sr, 2 * sr), sr=sr)}
+    loop = LoopRegion(start_s=0.25, end_s=1.0)
+    mix = MixSettings(stems={"vocals": StemMix(mute=True)}, loop=loop)
+
+    out = mixdown(stems=stems, mix=mix, fmt="wav", out=tmp_path / "m.wav", sr=sr, loop=loop)
+
+    audio, _ = sf.read(str(out))
+    assert audio.shape == (int(0.75 * sr), 2)
+    assert np.abs(audio).max() == 0.0
+
+
+@pytest.mark.parametrize("bitrate", [128, 192, 256, 320])
+def test_an_mp3_export_has_the_bit_rate_asked_for(tmp_path, bitrate):
+    sr = 44100
+    stems = {"vocals": write_flac(path=tmp_path / "v.flac", audio=_tone(440.0, sr, sr), sr=sr)}
+
+    out = mixdown(stems=stems, mix=MixSettings(), fmt="mp3", out=tmp_path / "m.mp3", sr=sr, bitrate_kbps=bitrate)
+
+    assert int(_ffprobe(out, "stream=bit_rate")) == bitrate * 1000
+
+
+def test_an_mp3_export_defaults_to_192_kbps_and_48_khz_at_most(tmp_path):
+    sr = 96000
+    stems = {"vocals": write_flac(path=tmp_path / "v.flac", audio=_tone(440.0, sr, sr), sr=sr)}
+
+    out = mixdown(stems=stems, mix=MixSettings(), fmt="mp3", out=tmp_path / "m.mp3", sr=sr)
+
+    assert _ffprobe(out, "stream=bit_rate,sample_rate") == "48000,192000"
+
+
+def test_codec_arguments_refuse_a_bit_rate_not_offered():
+    assert export_codec_args(fmt="flac", bitrate_kbps=320) == ["-c:a", "flac"]
+    with pytest.raises(ValueError):
+        export_codec_args(fmt="mp3", bitrate_kbps=100)
+    with pytest.raises(ValueError):
+        export_codec_args(fmt="ogg", bitrate_kbps=None)

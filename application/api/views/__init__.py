@@ -1,0 +1,24 @@
+"""REST API v1: one APIView per operation; a view validates, authorises, calls one service.
+
+One module per resource; every view is importable from here.
+"""
+
+from application.api.views.exports import ExportCreateApi, ExportDetailApi, ExportDownloadApi
+from application.api.views.mix import MixPresetDetailApi, MixPresetsApi, MixStateApi
+from application.api.views.projects import ProjectDetailApi, ProjectsApi
+from application.api.views.stems import StemDownloadApi, StemPeaksApi, StemPreviewApi, StemsArchiveApi
+
+__all__ = [
+    "ExportCreateApi",
+    "ExportDetailApi",
+    "ExportDownloadApi",
+    "MixPresetDetailApi",
+    "MixPresetsApi",
+    "MixStateApi",
+    "ProjectDetailApi",
+    "ProjectsApi",
+    "StemDownloadApi",
+    "StemPeaksApi",
+    "StemPreviewApi",
+    "StemsArchiveApi",
+]

@@ -1,0 +1,66 @@
+"""A project's stems: each lossless file, its browser preview and peaks, and all of them as a zip."""
+
+from __future__ import annotations
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from application.api.archive import stem_archive_entries, zip_stream
+from application.api.downloads import StreamingResponse, signed_download_redirect
+from domain.mix import filename_slug
+from domain.models import Stem, StemKind
+from domain.selectors import project_get_for_user, stem_get_for_user
+
+
+def _stem_filename(stem: Stem, ext: str) -> str:
+    return f"{filename_slug(stem.project.name)}-{stem.kind}.{ext}"
+
+
+class StemDownloadApi(APIView):
+    @extend_schema(responses={302: None}, operation_id="stems_download")
+    def get(self, request: Request, project_id: str, kind: str):
+        stem = stem_get_for_user(user=request.user, project_id=project_id, kind=kind)
+        return signed_download_redirect(key=stem.file_key, filename=_stem_filename(stem, "flac"), as_attachment=True)
+
+
+class StemPreviewApi(APIView):
+    @extend_schema(responses={302: None}, operation_id="stems_preview")
+    def get(self, request: Request, project_id: str, kind: str):
+        stem = stem_get_for_user(user=request.user, project_id=project_id, kind=kind)
+        ext = stem.preview_key.rsplit(".", 1)[-1]
+        return signed_download_redirect(key=stem.preview_key, filename=_stem_filename(stem, ext), as_attachment=False)
+
+
+class StemPeaksApi(APIView):
+    class OutputSerializer(serializers.Serializer):
+        kind = serializers.ChoiceField(choices=StemKind.choices)
+        peaks_per_second = serializers.IntegerField()
+        duration_s = serializers.FloatField()
+        peaks = serializers.ListField(child=serializers.ListField(child=serializers.FloatField()))
+
+        class Meta:
+            ref_name = "StemPeaks"
+
+    @extend_schema(responses=OutputSerializer, operation_id="stems_peaks")
+    def get(self, request: Request, project_id: str, kind: str) -> Response:
+        stem = stem_get_for_user(user=request.user, project_id=project_id, kind=kind)
+        return Response(self.OutputSerializer(stem).data)
+
+
+class StemsArchiveApi(APIView):
+    """All the lossless stems in one zip (``<song>-stems.zip``), streamed as it is written."""
+
+    @extend_schema(
+        responses={(200, "application/zip"): OpenApiResponse(OpenApiTypes.BINARY)}, operation_id="stems_archive"
+    )
+    def get(self, request: Request, project_id: str) -> StreamingResponse:
+        project = project_get_for_user(user=request.user, project_id=project_id)
+        entries = stem_archive_entries(project=project)
+        response = StreamingResponse(zip_stream(entries), content_type="application/zip")
+        response["Content-Disposition"] = f'attachment; filename="{filename_slug(project.name)}-stems.zip"'
+        response["Cache-Control"] = "private, no-store"
+        return response
