@@ -1,9 +1,15 @@
 /**
  * Export form: render the current mix on the server, follow it, offer the file.
  *
- * POST `{"format", "master_gain_db", "stems": {kind: {"gain_db", "mute", "solo", "pan"}}}`
- * to the project's exports URL → 202 `{"id", "job", "state", "format", "progress",
- * "download_url", "error"}`. The export is then followed through its job's events on the
+ * POST to the project's exports URL the mix settings at top level, as the contract has them
+ * (`{"master_gain_db", "stems": {kind: {"gain_db", "mute", "solo", "pan"}}, "tempo",
+ * "transpose", "loop"}`, from `getSettings()`), plus `"format"`, `"region"` ("all" | "loop":
+ * only loop.start_s..loop.end_s) and, for MP3 only, `"bitrate_kbps"` → 202 `{"id", "job",
+ * "state", "format", "bitrate_kbps", "region", "filename", "progress", "download_url",
+ * "error"}`. The finished export's `filename` (e.g. "my-song-instrumental.mp3") is the
+ * download link's text and its `download` attribute.
+ *
+ * The export is then followed through its job's events on the
  * project's WebSocket, which the page hands over: `onJobEvent(event)` for every
  * `{"type": "job.progress", "job", "kind", "state", "progress", "stage", "user_error", ...}`
  * (domain/events.py; the same names as in Python), matched by `event.job === export.job`,
@@ -16,14 +22,24 @@
  * only after `liveCheckIntervalMs` without any event for the job (a message dropped on the
  * way cannot leave the panel waiting for ever).
  *
+ * "Loop region only" is offered while the mixer has a loop (`getSettings().loop` not null).
+ * The page calls `onSettingsChange(settings)` after a change to keep it current; the panel
+ * also re-reads `getSettings()` when the pointer or the focus comes into the form and
+ * before it sends.
+ *
  * Markup (inside [data-export-form]):
  *   select[name=format], button[type=submit],
+ *   [data-export-bitrate-field] holding select[name=bitrate_kbps] (shown for MP3 only; its
+ *                          options are mixer_ranges()'s `mp3_bitrates`, the default selected),
+ *   input[type=radio][name=region] "all" | "loop", [data-export-loop-range] (the loop, as text)
  *   [data-export-status]   role="status"; data-state mirrors the export: idle | starting |
  *                          queued | running | done | failed | cancelled | error (a request failed)
  *   [data-export-progress] <progress>, [data-export-download] <a>, [data-export-error] alert
  */
 
 import { apiFetch, errorMessage, showError } from "../api.js";
+import { formatClock } from "../format.js";
+import { gettext, interpolate } from "../i18n.js";
 
 /** REST reads while the socket is down: slow, since a reconnect re-reads at once anyway. */
 const FALLBACK_INTERVAL_MS = 5000;
@@ -39,8 +55,9 @@ export class ExportPanel {
   /**
    * @param {HTMLFormElement} form
    * @param {{exportsUrl: string, statusUrlTemplate: string, getSettings: () => object,
-   *   fallbackIntervalMs?: number, liveCheckIntervalMs?: number}} options
-   *   statusUrlTemplate contains `{id}`, e.g. "/api/v1/exports/{id}/"
+   *   ranges?: object, fallbackIntervalMs?: number, liveCheckIntervalMs?: number}} options
+   *   statusUrlTemplate contains `{id}`, e.g. "/api/v1/exports/{id}/"; `ranges` (mixer_ranges())
+   *   fills the bitrate choices only where the markup rendered none (it renders them itself)
    */
   constructor(
     form,
@@ -48,6 +65,7 @@ export class ExportPanel {
       exportsUrl,
       statusUrlTemplate,
       getSettings,
+      ranges = null,
       fallbackIntervalMs = FALLBACK_INTERVAL_MS,
       liveCheckIntervalMs = LIVE_CHECK_INTERVAL_MS,
     },
@@ -63,6 +81,10 @@ export class ExportPanel {
     this.progress = form.querySelector("[data-export-progress]");
     this.download = form.querySelector("[data-export-download]");
     this.error = form.querySelector("[data-export-error]");
+    this.bitrateField = form.querySelector("[data-export-bitrate-field]");
+    this.loopRadio = form.querySelector('input[name="region"][value="loop"]');
+    this.allRadio = form.querySelector('input[name="region"][value="all"]');
+    this.loopRange = form.querySelector("[data-export-loop-range]");
     /** The export being followed (its latest known state), or null. */
     this.current = null;
     this.generation = 0;
@@ -77,20 +99,90 @@ export class ExportPanel {
       event.preventDefault();
       this.start();
     });
+    this.fillBitrates(ranges);
+    form.elements.format.addEventListener("change", () => this.showFormat());
+    // The loop is set elsewhere on the page: read it again whenever the user comes here.
+    form.addEventListener("pointerover", () => this.onSettingsChange());
+    form.addEventListener("focusin", () => this.onSettingsChange());
+    this.showFormat();
+    this.onSettingsChange();
+  }
+
+  /** The mixer changed (the page calls this; `settings` defaults to `getSettings()`). */
+  onSettingsChange(settings = null) {
+    let loop = null;
+    try {
+      loop = (settings || this.getSettings() || {}).loop || null;
+    } catch {
+      loop = null; // the mixer is not ready yet
+    }
+    if (!this.loopRadio) return;
+    const hasLoop = Boolean(loop && Number.isFinite(loop.start_s) && Number.isFinite(loop.end_s));
+    this.loopRadio.disabled = !hasLoop;
+    if (!hasLoop && this.loopRadio.checked) this.allRadio.checked = true;
+    if (this.loopRange) {
+      this.loopRange.textContent = hasLoop
+        ? interpolate(
+            gettext("(%(start)s to %(end)s)"),
+            { start: formatClock(loop.start_s, { tenths: true }), end: formatClock(loop.end_s, { tenths: true }) },
+            true,
+          )
+        : gettext("(set a loop first)");
+    }
+  }
+
+  /** Bitrate options from mixer_ranges() when the markup has none. */
+  fillBitrates(ranges) {
+    const select = this.form.elements.bitrate_kbps;
+    if (!select || select.options.length || !ranges || !Array.isArray(ranges.mp3_bitrates)) return;
+    for (const kbps of ranges.mp3_bitrates) {
+      const option = new Option(interpolate(gettext("%(kbps)s kbps"), { kbps }, true), String(kbps));
+      option.selected = kbps === ranges.mp3_bitrate_default;
+      select.add(option);
+    }
+  }
+
+  /** MP3 has a bitrate; the lossless formats do not. */
+  showFormat() {
+    const select = this.form.elements.bitrate_kbps;
+    if (!this.bitrateField || !select) return;
+    const mp3 = this.form.elements.format.value === "mp3";
+    this.bitrateField.hidden = !mp3;
+    select.disabled = !mp3;
+  }
+
+  /** The request body: the mix settings at top level, with format, region and bitrate. */
+  body() {
+    const settings = this.getSettings();
+    this.onSettingsChange(settings);
+    const format = this.form.elements.format.value;
+    const region = this.loopRadio && this.loopRadio.checked ? "loop" : "all";
+    const body = { ...settings, format, region };
+    const bitrate = this.form.elements.bitrate_kbps;
+    if (format === "mp3" && bitrate && bitrate.value) body.bitrate_kbps = Number.parseInt(bitrate.value, 10);
+    return body;
   }
 
   async start() {
     const generation = ++this.generation;
     this.stopFollowing();
-    const format = this.form.elements.format.value;
+    const wantedLoop = Boolean(this.loopRadio && this.loopRadio.checked);
+    const body = this.body();
+    if (wantedLoop && body.region !== "loop") {
+      // The loop was cleared since it was chosen: say so rather than export the whole song.
+      this.show("error", "", null);
+      showError(this.error, gettext("There is no loop region any more. Set one, or export the whole song."));
+      return;
+    }
     this.submit.disabled = true;
     this.download.hidden = true;
     this.download.removeAttribute("href");
+    this.download.download = "";
     showError(this.error, null);
-    this.show("starting", "Starting the export…", 0);
+    this.show("starting", gettext("Starting the export…"), 0);
     let created;
     try {
-      created = await apiFetch(this.exportsUrl, { method: "POST", json: { format, ...this.getSettings() } });
+      created = await apiFetch(this.exportsUrl, { method: "POST", json: body });
     } catch (error) {
       if (generation === this.generation) this.fail(error);
       return;
@@ -182,7 +274,7 @@ export class ExportPanel {
     if (exported.state === "failed" || exported.state === "cancelled") {
       this.stopFollowing();
       this.show(exported.state, "", null);
-      showError(this.error, exported.error || "The export failed. Please try again.");
+      showError(this.error, exported.error || gettext("The export failed. Please try again."));
       this.submit.disabled = false;
       return;
     }
@@ -192,8 +284,12 @@ export class ExportPanel {
 
   showRendering(exported) {
     const percent = Number.isFinite(exported.progress) ? exported.progress : 0;
-    const verb = exported.state === "running" ? "Rendering" : "Waiting to render";
-    this.show(exported.state || "queued", `${verb} ${String(exported.format || "").toUpperCase()}… ${Math.round(percent)}%`, percent);
+    const format = String(exported.format || "").toUpperCase();
+    const text =
+      exported.state === "running"
+        ? interpolate(gettext("Rendering %(format)s…"), { format }, true)
+        : interpolate(gettext("Waiting to render %(format)s…"), { format }, true);
+    this.show(exported.state || "queued", `${text} ${Math.round(percent)}%`, percent);
   }
 
   /** The next REST read: soon while the socket is down, only as a safety net while it is up. */
@@ -211,9 +307,13 @@ export class ExportPanel {
   }
 
   finish(exported) {
-    this.show("done", "Your mix is ready.", null);
+    this.show("done", gettext("Your mix is ready."), null);
     this.download.href = exported.download_url;
-    this.download.textContent = `Download ${String(exported.format || "").toUpperCase()}`;
+    const filename = exported.filename || "";
+    this.download.download = filename;
+    this.download.textContent = filename
+      ? interpolate(gettext("Download %(filename)s"), { filename }, true)
+      : interpolate(gettext("Download %(format)s"), { format: String(exported.format || "").toUpperCase() }, true);
     this.download.hidden = false;
     this.submit.disabled = false;
   }
