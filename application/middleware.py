@@ -1,4 +1,5 @@
-"""Request middleware: a request id for every request, and a Content-Security-Policy on every answer."""
+"""Request middleware: a request id for every request, a signed-in user's own language, and a
+Content-Security-Policy on every answer."""
 
 from __future__ import annotations
 
@@ -14,7 +15,9 @@ from django.conf import settings
 from django.core.exceptions import DisallowedHost
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import get_template
+from django.utils import translation
 
+from business.selectors import account_language_for_user
 from domain.log_context import request_id_var
 
 # fullmatch, not match with "$": "$" also matches before a final newline, and a newline in
@@ -46,6 +49,62 @@ class RequestIdMiddleware:
             request_id_var.reset(token)
         response["X-Request-ID"] = request_id
         return response
+
+
+# ---------------------------------------------------------------- the user's language
+
+
+class AccountLanguageMiddleware:
+    """Activates the language a signed-in user saved (``business.Account.language``).
+
+    Sits after ``AuthenticationMiddleware`` (it needs ``request.user``) and inside Django's
+    ``LocaleMiddleware``, which has already picked the cookie's or the browser's language: a
+    saved choice wins over both, on every device. A blank choice leaves Django's pick.
+
+    The answer also sets the ``django_language`` cookie to the saved language when the browser
+    holds another, so that the studio keeps speaking it after logout. That includes the answer
+    to the login itself (the user is known only once the view has run). An answer that sets
+    the cookie itself (the language switcher) keeps its own.
+
+    Token clients of the API are authenticated inside DRF's views, after this: they follow
+    their Accept-Language, as the contract says.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        signed_in = _is_signed_in(request)
+        language = account_language_for_user(user=request.user) if signed_in else ""
+        if language:
+            translation.activate(language)
+            request.LANGUAGE_CODE = language
+        response = self.get_response(request)
+        if not signed_in and _is_signed_in(request):  # this request logged in
+            language = account_language_for_user(user=request.user)
+        cookie = settings.LANGUAGE_COOKIE_NAME
+        if language and request.COOKIES.get(cookie) != language and cookie not in response.cookies:
+            language_cookie_set(response, language)
+        return response
+
+
+def _is_signed_in(request: HttpRequest) -> bool:
+    user = getattr(request, "user", None)
+    return bool(user is not None and user.is_authenticated)
+
+
+def language_cookie_set(response: HttpResponse, language: str) -> None:
+    """Set Django's language cookie (its name, age, path, domain and flags from settings)."""
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        language,
+        max_age=settings.LANGUAGE_COOKIE_AGE,
+        path=settings.LANGUAGE_COOKIE_PATH,
+        domain=settings.LANGUAGE_COOKIE_DOMAIN,
+        secure=settings.LANGUAGE_COOKIE_SECURE,
+        httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+        samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+    )
 
 
 # ---------------------------------------------------------------- Content-Security-Policy

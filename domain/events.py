@@ -1,8 +1,13 @@
-"""Progress events for the browser, published to the channel group of a project.
+"""Progress events for the browser, published to the channel group of a project and to the
+group of its owner.
 
 Lives in ``domain`` so that background actors can publish without importing the
 application layer. Events go out only after the surrounding transaction commits, so a
 client that re-reads the REST status never sees a state the database does not hold.
+
+Groups: ``project.<id>`` (the project page, ``/ws/projects/<id>/``) and ``user.<owner id>``
+(the library, ``/ws/library/``, every project of the signed-in user). The event is the same
+in both; it never names the owner.
 """
 
 from __future__ import annotations
@@ -24,6 +29,10 @@ def project_group(project_id: UUID | str) -> str:
     return f"project.{project_id}"
 
 
+def user_group(user_id: int | str) -> str:
+    return f"user.{user_id}"
+
+
 def job_progress_payload(job) -> dict[str, Any]:
     """The ``job.progress`` event; the page's JS reads the same names."""
     return {
@@ -42,14 +51,18 @@ def job_progress_payload(job) -> dict[str, Any]:
 def job_progress_publish(job) -> None:
     """Publish the job's current state once the transaction in progress commits."""
     payload = job_progress_payload(job)
-    transaction.on_commit(lambda: _send(payload))
+    groups = [project_group(payload["project"]), user_group(job.project.owner_id)]
+    transaction.on_commit(lambda: _send(payload, groups=groups))
 
 
-def _send(payload: dict[str, Any]) -> None:
+def _send(payload: dict[str, Any], *, groups: list[str]) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
-    try:
-        async_to_sync(layer.group_send)(project_group(payload["project"]), payload)
-    except Exception:  # a lost progress event must never fail the job; REST stays the truth
-        logger.warning("progress event for project %s not delivered", payload["project"], exc_info=True)
+    for group in groups:
+        try:
+            async_to_sync(layer.group_send)(group, payload)
+        except Exception:  # a lost progress event must never fail the job; REST stays the truth
+            logger.warning(
+                "progress event for project %s not delivered to %s", payload["project"], group, exc_info=True
+            )

@@ -17,6 +17,7 @@ urlpatterns = [
     path("", pages.home, name="home"),
     path("health", health, name="health"),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
+    path("i18n/language/", pages.language_set, name="language_set"),
     path("metrics", metrics, name="metrics"),
     path("accounts/signup/", pages.signup, name="signup"),
     path(

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Installs the system packages IsoMix needs (Debian): ffmpeg for media, and for the
-# browser tests, Chromium. Idempotent: installs only what is missing.
+# Installs the system packages IsoMix needs (Debian): ffmpeg for media, GNU gettext to
+# compile (and, in the tests, extract) the translation catalogues, and for the browser tests,
+# Chromium. Idempotent: installs only what is missing.
 set -euo pipefail
 
 want=()
 command -v ffmpeg >/dev/null 2>&1 && command -v ffprobe >/dev/null 2>&1 || want+=(ffmpeg)
+command -v msgfmt >/dev/null 2>&1 && command -v xgettext >/dev/null 2>&1 || want+=(gettext)
 if [ "${1:-}" = "--browser" ]; then
   command -v chromium >/dev/null 2>&1 || want+=(chromium)
 fi

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth import login
 from django.contrib.auth.forms import UserCreationForm
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+
+from business.services import account_language_set
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -17,7 +21,12 @@ def signup(request: HttpRequest) -> HttpResponse:
         return redirect("library")
     form = UserCreationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        user = form.save()
+        with transaction.atomic():
+            user = form.save()
+            # A language the visitor chose with the switcher before signing up becomes theirs.
+            chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
+            if chosen in dict(settings.LANGUAGES):
+                account_language_set(user=user, language=chosen)
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         return redirect("library")
     return render(request, "accounts/signup.html", {"form": form})

@@ -3,9 +3,14 @@
  *
  * Browser pages authenticate with the Django session; unsafe methods carry the CSRF
  * token from the `csrftoken` cookie in the `X-CSRFToken` header. The API answers errors
- * as `{"code", "message", "extra"}`; every helper here rejects with an `ApiError` that
- * carries those fields, so a page can show `error.message` as it is.
+ * as `{"code", "message", "extra"}` (its message already in the page's language: the request
+ * carries the language cookie, or the signed-in user's saved language applies); every helper
+ * here rejects with an `ApiError` that carries those fields, so a page can show
+ * `error.message` as it is. Messages made here (no connection, an answer without a body) are
+ * translated through the JavaScript catalogue.
  */
+
+import { gettext, interpolate } from "./i18n.js";
 
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 
@@ -33,13 +38,14 @@ export function csrfToken() {
   return meta ? meta.content : "";
 }
 
+/** The message for an answer that brought none of its own (a proxy's page, no connection). */
 function fallbackMessage(status) {
-  if (status === 0) return "The server could not be reached. Check your connection and try again.";
-  if (status === 401 || status === 403) return "Your session has expired. Please log in again.";
-  if (status === 404) return "Not found.";
-  if (status === 413) return "The file is too large.";
-  if (status >= 500) return "The server had a problem. Please try again in a moment.";
-  return `The request failed (HTTP ${status}).`;
+  if (status === 0) return gettext("The server could not be reached. Check your connection and try again.");
+  if (status === 401 || status === 403) return gettext("Your session has expired. Please log in again.");
+  if (status === 404) return gettext("Not found.");
+  if (status === 413) return gettext("The file is too large.");
+  if (status >= 500) return gettext("The server had a problem. Please try again in a moment.");
+  return interpolate(gettext("The request failed (HTTP %(status)s)."), { status }, true);
 }
 
 /** Build an ApiError from a response status and its parsed JSON body (or null). */
@@ -137,7 +143,7 @@ export function uploadForm(url, formData, { onProgress, signal } = {}) {
       else reject(errorFromResponse(xhr.status, xhr.response));
     });
     xhr.addEventListener("error", () => reject(new ApiError(fallbackMessage(0), { code: "network" })));
-    xhr.addEventListener("abort", () => reject(new DOMException("Upload cancelled.", "AbortError")));
+    xhr.addEventListener("abort", () => reject(new DOMException(gettext("Upload cancelled."), "AbortError")));
     if (signal) signal.addEventListener("abort", () => xhr.abort(), { once: true });
     xhr.send(formData);
   });
@@ -146,7 +152,7 @@ export function uploadForm(url, formData, { onProgress, signal } = {}) {
 /** The message to show for any error a helper here may throw. */
 export function errorMessage(error) {
   if (error instanceof ApiError) return error.message;
-  return "Something went wrong. Please try again.";
+  return gettext("Something went wrong. Please try again.");
 }
 
 /** Show an error in an alert element (`role="alert"`); `null` clears and hides it. */

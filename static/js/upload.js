@@ -18,6 +18,7 @@
  */
 
 import { errorMessage, showError, uploadForm } from "./api.js";
+import { gettext, interpolate, pageLocale } from "./i18n.js";
 
 const ZERO_UUID = "00000000-0000-0000-0000-000000000000";
 /** The server's MB (application/api/uploads.py `too_large`): decimal, not MiB. */
@@ -96,12 +97,21 @@ class UploadZone {
       // The limit as the server words it (whole MB, rounded down); the size rounded up to a
       // tenth, so a file just over the limit never reads as equal to it.
       const limit = Math.floor(this.maxBytes / BYTES_PER_MB);
-      const size = (Math.ceil((file.size / BYTES_PER_MB) * 10) / 10).toFixed(1);
-      return `“${file.name}” is ${size} MB; the limit is ${limit} MB.`;
+      const tenths = Math.ceil((file.size / BYTES_PER_MB) * 10) / 10;
+      const size = new Intl.NumberFormat(pageLocale(), { minimumFractionDigits: 1, maximumFractionDigits: 1 }).format(tenths);
+      return interpolate(
+        gettext("“%(name)s” is %(size)s MB; the limit is %(limit)s MB."),
+        { name: file.name, size, limit: new Intl.NumberFormat(pageLocale()).format(limit) },
+        true,
+      );
     }
-    if (file.size === 0) return `“${file.name}” is empty.`;
+    if (file.size === 0) return interpolate(gettext("“%(name)s” is empty."), { name: file.name }, true);
     if (this.accepted.length && !this.isAccepted(file)) {
-      return `“${file.name}” does not look like an audio file. Choose an MP3, WAV, FLAC, M4A, AAC or OGG file.`;
+      return interpolate(
+        gettext("“%(name)s” does not look like an audio file. Choose an MP3, WAV, FLAC, M4A, AAC or OGG file."),
+        { name: file.name },
+        true,
+      );
     }
     return "";
   }
@@ -119,7 +129,7 @@ class UploadZone {
   async start(files) {
     showError(this.error, null);
     if (files.length !== 1) {
-      showError(this.error, "Drop one file at a time.");
+      showError(this.error, gettext("Drop one file at a time."));
       return;
     }
     const file = files[0];
@@ -141,20 +151,20 @@ class UploadZone {
     this.progress.hidden = false;
     this.filename.textContent = file.name;
     this.showProgress(0);
-    this.message.textContent = "Uploading…";
+    this.message.textContent = gettext("Uploading…");
     try {
       const project = await uploadForm(this.url, form, {
         onProgress: (fraction) => {
           this.showProgress(fraction);
           if (fraction >= 1) {
             this.setState("checking");
-            this.message.textContent = "Checking the audio…";
+            this.message.textContent = gettext("Checking the audio…");
           }
         },
       });
       this.showProgress(1);
       this.setState("done");
-      this.message.textContent = "Uploaded. Opening the project…";
+      this.message.textContent = gettext("Uploaded. Opening the project…");
       window.location.assign(this.detailTemplate.replace(ZERO_UUID, project.id));
     } catch (error) {
       this.busy = false;
@@ -168,7 +178,7 @@ class UploadZone {
   showProgress(fraction) {
     const percent = Math.max(0, Math.min(100, Math.round(fraction * 100)));
     this.bar.value = percent;
-    this.percent.textContent = `${percent}%`;
+    this.percent.textContent = new Intl.NumberFormat(pageLocale(), { style: "percent" }).format(percent / 100);
   }
 }
 

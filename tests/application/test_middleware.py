@@ -246,3 +246,22 @@ def test_swagger_ui_route_allows_its_inline_style_by_hash_and_no_inline_script(a
 @pytest.mark.django_db
 def test_other_pages_do_not_get_the_swagger_style_hash():
     assert _policy(Client().get("/accounts/login/"))["style-src"] == ["'self'"]
+
+
+# ---------------------------------------------------------------- languages
+
+
+def test_the_language_middleware_sit_where_they_can_work():
+    from django.conf import settings
+
+    order = settings.MIDDLEWARE.index
+    session = order("django.contrib.sessions.middleware.SessionMiddleware")
+    locale = order("django.middleware.locale.LocaleMiddleware")
+    common = order("django.middleware.common.CommonMiddleware")
+    auth = order("django.contrib.auth.middleware.AuthenticationMiddleware")
+    account = order("application.middleware.AccountLanguageMiddleware")
+
+    # Django's documented place for LocaleMiddleware; the account's language needs the user,
+    # and must come after (inside) LocaleMiddleware so that it has the last word.
+    assert session < locale < common
+    assert auth < account and locale < account
