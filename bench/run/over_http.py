@@ -84,14 +84,58 @@ def bench_mixer(rows: list[Row], server: Stack, project) -> None:
             page.goto(f"{server.url}/projects/", wait_until="load")
             library_times.append(time.perf_counter() - start)
             context.close()
+        cpu_plain, cpu_practice = _practice_cpu(browser, server, project, session.session_key)
         browser.close()
     median = statistics.median(ready_times)
     rows.append(
         Row(
             "Mixer ready (load → 4 stems decoded, playable), 3-min song, headless Chromium (median of 3)",
             f"{median:.2f} s",
-            "≤ 3 s",
+            "≤ 2 s",
             f"library page load: {statistics.median(library_times):.2f} s",
-            median <= 3.0,
+            median <= 2.0,
         )
     )
+    extra = cpu_practice - cpu_plain
+    rows.append(
+        Row(
+            "Page CPU playing 4 stems at tempo 0.8× and transpose −2, more than at 1× "
+            f"(median of {PRACTICE_WINDOWS} × {PRACTICE_WINDOW_S:.0f} s)",
+            f"+{extra * 100:.1f} % of a core ({cpu_practice * 100:.1f} %)",
+            "≤ +15 % of a core",
+            f"1× playback: {cpu_plain * 100:.1f} % of a core",
+            extra <= 0.15,
+        )
+    )
+
+
+PRACTICE_WINDOWS = 3
+PRACTICE_WINDOW_S = 8.0
+
+
+def _practice_cpu(browser, server: Stack, project, session_key: str) -> tuple[float, float]:
+    """Renderer CPU share while the mixer plays at 1×, then at 0.8× / −2 st (windows interleaved)."""
+    from django.conf import settings
+
+    from bench.run.page_cpu import cpu_share
+
+    context = browser.new_context()
+    context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": session_key, "url": server.url}])
+    page = context.new_page()
+    page.goto(f"{server.url}/projects/{project.id}/", wait_until="commit")
+    page.wait_for_selector('[data-mixer][data-state="ready"]', timeout=60_000, state="attached")
+    page.evaluate("() => window.isomixMixer.play()")
+    page.wait_for_selector('[data-mixer][data-state="playing"]', timeout=10_000, state="attached")
+    plain, practice = [], []
+    for _ in range(PRACTICE_WINDOWS):
+        page.evaluate("() => { window.isomixMixer.setTempo(1); window.isomixMixer.setTranspose(0); }")
+        page.wait_for_timeout(1000)
+        plain.append(cpu_share(page, PRACTICE_WINDOW_S))
+        page.evaluate("() => { window.isomixMixer.setTempo(0.8); window.isomixMixer.setTranspose(-2); }")
+        page.wait_for_timeout(1000)
+        practice.append(cpu_share(page, PRACTICE_WINDOW_S))
+    state = page.evaluate("() => window.isomixMixer.state")
+    context.close()
+    if state != "playing":
+        raise RuntimeError(f"the mixer stopped playing during the CPU windows (state {state!r})")
+    return statistics.median(plain), statistics.median(practice)
