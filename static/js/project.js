@@ -16,11 +16,29 @@
 
 import { errorMessage } from "./api.js";
 import { formatElapsed } from "./format.js";
+import { gettext, interpolate } from "./i18n.js";
 import { ProjectChannel } from "./mixer/socket.js";
 
-const STATUS_LABELS = { pending: "Pending", processing: "Processing", ready: "Ready", failed: "Failed" };
-const STATE_LABELS = { queued: "Queued", running: "Running", done: "Done", failed: "Failed", cancelled: "Cancelled" };
-const KIND_LABELS = { separate: "Separate stems", analyse: "Analyse", transcribe: "Transcribe lyrics", export: "Export" };
+// The same words as the models' choices (domain/models.py), which the server renders.
+const STATUS_LABELS = {
+  pending: gettext("Pending"),
+  processing: gettext("Processing"),
+  ready: gettext("Ready"),
+  failed: gettext("Failed"),
+};
+const STATE_LABELS = {
+  queued: gettext("Queued"),
+  running: gettext("Running"),
+  done: gettext("Done"),
+  failed: gettext("Failed"),
+  cancelled: gettext("Cancelled"),
+};
+const KIND_LABELS = {
+  separate: gettext("Separate stems"),
+  analyse: gettext("Analyse"),
+  transcribe: gettext("Transcribe lyrics"),
+  export: gettext("Export"),
+};
 
 function capfirst(text) {
   const value = String(text || "").replaceAll("_", " ");
@@ -93,7 +111,9 @@ class ProjectProgress {
     step.dataset.jobId = job.id;
     const label = KIND_LABELS[job.kind] || capfirst(job.kind);
     step.querySelector('[data-field="kind"]').textContent = label;
-    step.querySelector('[data-field="progress"]').setAttribute("aria-label", `${label} progress`);
+    step
+      .querySelector('[data-field="progress"]')
+      .setAttribute("aria-label", interpolate(gettext("%(step)s progress"), { step: label }, true));
     this.steps.querySelector("[data-step-empty]")?.remove();
     this.steps.append(fragment);
     return step;
@@ -111,7 +131,7 @@ class ProjectProgress {
     if (Number.isFinite(job.progress)) {
       const percent = Math.max(0, Math.min(100, Math.round(job.progress)));
       field("progress").value = percent;
-      field("progress").setAttribute("aria-valuetext", `${percent} percent`);
+      field("progress").setAttribute("aria-valuetext", interpolate(gettext("%(percent)s percent"), { percent }, true));
       field("percent").textContent = `${percent}%`;
     }
     if (job.stage !== undefined) {
@@ -150,20 +170,24 @@ class ProjectProgress {
 
   showFailure(message) {
     this.errorBox.hidden = false;
-    this.errorBox.textContent = message || "Processing failed. Please try uploading the song again.";
+    this.errorBox.textContent = message || gettext("Processing failed. Please try uploading the song again.");
   }
 
   /** Say how updates arrive; an error stays shown until the next successful read. */
   showMode(mode, error) {
     if (!this.liveStatus) return;
     const texts = {
-      live: "Live updates on.",
-      polling: "Live connection unavailable; checking every few seconds.",
-      ready: "Ready. Opening the mixer…",
+      live: gettext("Live updates on."),
+      polling: gettext("Live connection unavailable; checking every few seconds."),
+      ready: gettext("Ready. Opening the mixer…"),
       stopped: "",
     };
     if (mode === "error") {
-      this.liveStatus.textContent = `Could not refresh the status: ${errorMessage(error)}`;
+      this.liveStatus.textContent = interpolate(
+        gettext("Could not refresh the status: %(message)s"),
+        { message: errorMessage(error) },
+        true,
+      );
     } else {
       this.mode = mode;
       if (mode === "stopped" && this.root.dataset.status === "ready") return;
@@ -171,7 +195,6 @@ class ProjectProgress {
     }
     this.liveStatus.dataset.mode = mode;
   }
-
 
   finish() {
     this.finished = true;

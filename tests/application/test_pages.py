@@ -2,16 +2,34 @@
 
 from __future__ import annotations
 
+import datetime
 import json
+import posixpath
 import re
 from html import unescape
+from pathlib import Path
 
 import pytest
 from django.test import Client
-from django.utils import translation
+from django.utils import formats, timezone, translation
 
+from application.pages.project import MIXER_MODULES
 from business.selectors import plan_limits_for_user
-from domain.mix import GAIN_DB_MAX, GAIN_DB_MIN, GAIN_DB_STEP, PAN_MAX, PAN_MIN, PAN_STEP, mixer_ranges
+from domain.mix import (
+    GAIN_DB_MAX,
+    GAIN_DB_MIN,
+    GAIN_DB_STEP,
+    PAN_MAX,
+    PAN_MIN,
+    PAN_STEP,
+    TEMPO_MAX,
+    TEMPO_MIN,
+    TEMPO_STEP,
+    TRANSPOSE_MAX,
+    TRANSPOSE_MIN,
+    TRANSPOSE_STEP,
+    mixer_ranges,
+)
 from domain.models import Job, Project
 from model.broker import queue_depth
 from tests.factories import PASSWORD, project_create_ready, user_create
@@ -153,9 +171,13 @@ def test_project_page_serves_the_mixer_ranges_the_api_validates_with(language):
     assert json.loads(_attribute(html, "data-mixer-ranges")) == mixer_ranges()
     faders = re.findall(r'<input type="range" id="(?:master-gain|gain-\w+)"[^>]*>', html)
     pans = re.findall(r'<input type="range" id="pan-\w+"[^>]*>', html)
-    assert len(faders) == 5 and len(pans) == 4
+    tempo = re.findall(r'<input type="range" id="tempo"[^>]*>', html)
+    transpose = re.findall(r'<input type="range" id="transpose"[^>]*>', html)
+    assert len(faders) == 5 and len(pans) == 4 and len(tempo) == 1 and len(transpose) == 1
     assert all(_bounds(tag) == [GAIN_DB_MIN, GAIN_DB_MAX, GAIN_DB_STEP] for tag in faders)
     assert all(_bounds(tag) == [PAN_MIN, PAN_MAX, PAN_STEP] for tag in pans)
+    assert _bounds(tempo[0]) == [TEMPO_MIN, TEMPO_MAX, TEMPO_STEP]
+    assert _bounds(transpose[0]) == [TRANSPOSE_MIN, TRANSPOSE_MAX, TRANSPOSE_STEP]
 
 
 def test_library_serves_the_upload_limit_in_bytes():
@@ -166,3 +188,90 @@ def test_library_serves_the_upload_limit_in_bytes():
     html = client.get("/projects/").content.decode()
 
     assert int(_attribute(html, "data-max-upload-bytes")) == plan_limits_for_user(user=owner).max_upload_bytes
+
+
+def _meta(html: str) -> str:
+    match = re.search(r'<p class="meta" data-testid="project-meta">(.*?)</p>', html, re.DOTALL)
+    assert match, "no project meta line"
+    return " ".join(unescape(re.sub(r"<[^>]+>", " ", match.group(1))).split())
+
+
+@pytest.mark.parametrize("ready", [True, False], ids=["mixer", "progress"])
+@pytest.mark.parametrize("language", ["en", "pt-br"])
+def test_project_pages_say_in_plain_words_how_it_was_separated_and_until_when_it_is_kept(ready, language):
+    # Given a separated project kept until a known day (or one still waiting to be separated)
+    owner = user_create()
+    project = project_create_ready(owner=owner, duration_s=0.5)
+    expires = timezone.make_aware(datetime.datetime(2027, 3, 14, 12, 0))
+    changes = {"expires_at": expires, "model_name": "spleeter-2stems+dsp"}
+    if not ready:
+        changes.update(status=Project.Status.PENDING, engine="", model_name="")
+    Project.objects.filter(id=project.id).update(**changes)
+    client = Client()
+    client.force_login(owner)
+
+    # When its page is opened in that language
+    html = client.get(f"/projects/{project.id}/", HTTP_ACCEPT_LANGUAGE=language).content.decode()
+
+    # Then it says until when it is kept, as the language writes dates, and (once separated)
+    # what made its stems in a musician's words, never the engine's id
+    meta = _meta(html)
+    with translation.override(language):
+        kept = translation.gettext("Kept until %(date)s") % {"date": formats.date_format(expires, "DATE_FORMAT")}
+        made = translation.gettext("Separated with %(engine)s") % {
+            "engine": translation.gettext("Fast separation (built in)")
+        }
+    assert kept in meta
+    assert ('data-testid="project-engine"' in html) is ready
+    if ready:
+        assert made in meta
+        assert "spleeter" not in meta and "offline" not in meta
+    if language == "pt-br":
+        assert "14 de março de 2027" in meta.lower()
+    else:
+        assert "March 14, 2027" in meta
+
+
+def test_mixer_page_links_and_preloads_each_stems_audio(media):
+    # Given a ready project
+    owner = user_create()
+    project = project_create_ready(owner=owner, duration_s=0.5)
+    client = Client()
+    client.force_login(owner)
+
+    # When its page is opened
+    html = client.get(f"/projects/{project.id}/").content.decode()
+
+    # Then each stem strip names its audio, the head preloads exactly those, and each plays
+    strips = re.findall(r'<li class="stem [^"]*" data-stem="(\w+)"[^>]*data-preview-url="([^"]+)"', html)
+    preloads = re.findall(r'<link rel="preload" href="([^"]+)" as="fetch" crossorigin data-stem-preview="(\w+)"', html)
+    assert [kind for kind, _ in strips] == ["vocals", "drums", "bass", "other"]
+    assert sorted((kind, unescape(url)) for url, kind in preloads) == sorted((k, unescape(u)) for k, u in strips)
+    for _, url in strips:
+        response = client.get(unescape(url))
+        assert response.status_code == 200
+        assert response["Content-Type"] == "audio/mpeg"
+        assert b"".join(response.streaming_content)
+    # And another user cannot use those links' page, nor its stems' API
+    other = Client()
+    other.force_login(user_create())
+    assert other.get(f"/projects/{project.id}/").status_code == 404
+
+
+def test_mixer_page_preloads_every_module_the_mixer_imports():
+    # Given the mixer's ES modules as main.js imports them (static and dynamic imports)
+    static = Path(__file__).resolve().parents[2] / "static"
+    found: set[str] = set()
+    todo = ["js/mixer/main.js"]
+    while todo:
+        path = todo.pop()
+        if path in found:
+            continue
+        found.add(path)
+        # The code only: a comment may show an import as an example.
+        source = re.sub(r"/\*[\s\S]*?\*/|^\s*//[^\n]*", "", (static / path).read_text(), flags=re.MULTILINE)
+        for target in re.findall(r'(?:from\s+|import\s*\(\s*)"(\.{1,2}/[^"]+\.js)"', source):
+            todo.append(posixpath.normpath(posixpath.join(posixpath.dirname(path), target)))
+
+    # Then the page preloads exactly those
+    assert set(MIXER_MODULES) == found

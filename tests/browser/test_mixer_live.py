@@ -1,7 +1,7 @@
 """The mixer holds to the server's own figures, and follows its export over the WebSocket.
 
-- The faders span exactly domain/mix.py's ranges (the ones the export API validates with),
-  and a fader dragged past its end exports a setting the API accepts.
+- The faders, tempo and key span exactly domain/mix.py's ranges (the ones the export API
+  validates with), and a fader dragged past its end exports a setting the API accepts.
 - An export is followed through its job's ``job.progress`` events on the project's socket:
   REST is read once when an event says it finished, once when the socket reconnects, and
   every few seconds only while the socket is down; never once a second.
@@ -96,16 +96,22 @@ def open_mixer(page: Page, project: ReadyProject) -> None:
 
 
 def drag_past_end(page: Page, slider_test_id: str, *, direction: int) -> None:
-    """Press on the slider's middle and drag well past its right (+1) or left (-1) end."""
+    """Press on the slider's middle and drag well past its top/right (+1) or bottom/left (-1) end.
+
+    A fader taller than wide (a desktop stem strip's) travels up and down, louder up.
+    """
     slider = page.get_by_test_id(slider_test_id)
     slider.scroll_into_view_if_needed()
     box = slider.bounding_box()
     assert box is not None
+    x = box["x"] + box["width"] / 2
     y = box["y"] + box["height"] / 2
-    middle = box["x"] + box["width"] / 2
-    page.mouse.move(middle, y)
+    page.mouse.move(x, y)
     page.mouse.down()
-    page.mouse.move(middle + direction * box["width"], y, steps=12)
+    if box["height"] > box["width"]:
+        page.mouse.move(x, y - direction * box["height"], steps=12)
+    else:
+        page.mouse.move(x + direction * box["width"], y, steps=12)
     page.mouse.up()
 
 
@@ -130,10 +136,15 @@ def test_the_faders_span_the_api_ranges_and_stop_at_their_ends(owner_page: Page,
     sliders = page.locator("[data-mixer] input[type=range]").evaluate_all(
         "inputs => inputs.map(i => [i.dataset.control, Number(i.min), Number(i.max), Number(i.step)])"
     )
-    gain = [mix.GAIN_DB_MIN, mix.GAIN_DB_MAX, mix.GAIN_DB_STEP]
-    pan = [mix.PAN_MIN, mix.PAN_MAX, mix.PAN_STEP]
-    assert {control for control, *_ in sliders} == {"master-gain", "gain", "pan"}
-    assert all(bounds == (pan if control == "pan" else gain) for control, *bounds in sliders)
+    expected = {
+        "master-gain": [mix.GAIN_DB_MIN, mix.GAIN_DB_MAX, mix.GAIN_DB_STEP],
+        "gain": [mix.GAIN_DB_MIN, mix.GAIN_DB_MAX, mix.GAIN_DB_STEP],
+        "pan": [mix.PAN_MIN, mix.PAN_MAX, mix.PAN_STEP],
+        "tempo": [mix.TEMPO_MIN, mix.TEMPO_MAX, mix.TEMPO_STEP],
+        "transpose": [mix.TRANSPOSE_MIN, mix.TRANSPOSE_MAX, mix.TRANSPOSE_STEP],
+    }
+    assert {control for control, *_ in sliders} == set(expected)
+    assert all(bounds == expected[control] for control, *bounds in sliders)
 
     # When the master fader is dragged far past its top, a stem's past its bottom, a pan past right
     drag_past_end(page, "master-gain", direction=+1)

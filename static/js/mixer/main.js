@@ -1,41 +1,69 @@
 /**
- * The mixer page: wires the markup to the audio graph, transport, waveforms and export.
+ * The mixer page: wires the markup to the audio graph, transport, strips, loop, tempo and
+ * key, keyboard, saved state, presets and export.
  *
  * Markup (templates/projects/detail.html), root `[data-mixer]` with:
- *   data-api-url, data-exports-url, data-export-url-template
+ *   data-mix-url        the saved mixer state (mix-store.js), "/api/v1/projects/<id>/mix/"
+ *   data-exports-url, data-export-url-template   the export panel's (export.js)
  *   data-ws-path        the project's WebSocket ("/ws/projects/<id>/"); its `job.progress`
- *                       events drive the export panel (see export.js)
- *   data-mixer-ranges   JSON of domain/mix.py `mixer_ranges()`: `{"gain_db": {"min", "max",
- *                       "step"}, "pan": {"min", "max", "step"}, "peaks_per_second"}`; the
- *                       graph clamps to it and a waveform drawn from the audio uses its rate
- *                       (the inputs' min/max/step are rendered from the same dict)
+ *                       events drive the export panel
+ *   data-sample-rate    the stems' sample rate: the AudioContext runs at it, so decoding the
+ *                       previews does not resample them (the output is resampled instead,
+ *                       in real time, where the device runs at another rate)
+ *   data-mixer-ranges   JSON of domain/mix.py `mixer_ranges()`: gain_db, pan, tempo and
+ *                       transpose ranges ({"min", "max", "step"}), peaks_per_second, loop_min_s;
+ *                       the graph clamps to it (the inputs' min/max/step are rendered from it)
  * Written here: `data-state`, loading → ready → playing ⇄ paused (or error), and
- * `data-socket`, the project socket: connecting | live | polling (down: the export panel
- * reads REST slowly meanwhile) | stopped.
- * Inside: [data-action=play], [data-clock-current], [data-clock-total],
- * [data-control=master-gain], [data-mixer-status], [data-mixer-error], [data-export-form],
- * and one [data-stem=<kind>] strip per stem holding [data-control=gain|pan],
- * [data-action=mute|solo] (aria-pressed), [data-waveform] <canvas>, [data-stem-download].
+ * `data-socket`, the project socket: connecting | live | polling | stopped.
+ * Inside: [data-action=play], [data-clock-current], [data-clock-total], [data-mixer-status],
+ * [data-mixer-error], the master's [data-fader] (input[data-control=master-gain]), its
+ * [data-meter] and [data-clip] latch, [data-practice] (practice.js), [data-ruler] (loop.js),
+ * [data-action=loop] (aria-pressed: looping), [data-action=loop-clear], [data-loop-readout],
+ * [data-stem] strips (strips.js), [data-presets] (presets.js), [data-export-form] (export.js),
+ * [data-shortcuts-dialog] (keyboard.js). Stem audio comes from each strip's data-preview-url;
+ * the template also preloads those URLs (<link rel=preload as=fetch data-stem-preview=<kind>
+ * data-sample-rate>), so they download while the scripts load, and early.js starts decoding
+ * them from those links before anything else runs.
  *
- * Debug handle for tests and the console, read-only:
- *   window.isomixMixer.audioContext  the page's one AudioContext (e.g. .currentTime)
- *   window.isomixMixer.state         same as the root's data-state
- *   window.isomixMixer.position      playhead in seconds; .duration: the song's length
- *   window.isomixMixer.settings()    the mixer state as the export API takes it
- *   window.isomixMixer.ranges        the served ranges (data-mixer-ranges, parsed)
+ * Debug handle for tests and the bench: `window.isomixMixer` (debug-handle.js). For the
+ * bench and the console, the load is marked on the page's timeline (performance.mark):
+ * isomix:decode-start (early.js), isomix:load-start, isomix:stems-decoded, isomix:ready.
  */
 
-import { apiFetch, errorMessage, fetchBinary, showError } from "../api.js";
-import { describePan, formatClock, formatDb, formatPan } from "../format.js";
+import { errorMessage, showError } from "../api.js";
+import { formatClock, formatDb } from "../format.js";
+import { gettext, interpolate } from "../i18n.js";
 import { AudioGraph, parseMixerRanges } from "./audio-graph.js";
 import { ExportPanel } from "./export.js";
+import { Fader, faderLaw } from "./faders.js";
+import { Shortcuts } from "./keyboard.js";
+import { Meter } from "./meters.js";
+import { MixerControls } from "./mixer-controls.js";
+import { MixStore } from "./mix-store.js";
+import { PresetsPanel } from "./presets.js";
 import { ProjectChannel } from "./socket.js";
+import { StemStrip, bindRange } from "./strips.js";
 import { Transport } from "./transport.js";
-import { Waveform, peaksFromBuffer } from "./waveform.js";
+import { exposeDebugHandle } from "./debug-handle.js";
+import { createContext, early } from "./early.js";
+import { drawWaveforms, loadStems } from "./stems-loader.js";
 
-class Mixer {
-  constructor(root) {
-    this.root = root;
+/** Touch screens are told of taps, keyboards of keys. */
+const TOUCH = window.matchMedia("(hover: none) and (pointer: coarse)");
+/** Meters are read and moved at most this often (ms): ~30 a second. */
+const METER_INTERVAL_MS = 30;
+/** Paused this long, the audio clock is stopped: an open, paused mixer costs no CPU. */
+const IDLE_SUSPEND_MS = 1500;
+
+class Mixer extends MixerControls {
+  /**
+   * @param {HTMLElement} root
+   * @param {{context: BaseAudioContext, decoding: Map<string, Promise<AudioBuffer>>} | null} early
+   *   the context and decodes early.js started, if it could
+   */
+  constructor(root, early = null) {
+    super(root);
+    this.decoding = early ? early.decoding : new Map();
     this.status = root.querySelector("[data-mixer-status]");
     this.errorBox = root.querySelector("[data-mixer-error]");
     this.playButton = root.querySelector('[data-action="play"]');
@@ -45,35 +73,58 @@ class Mixer {
     this.hasPlayed = false;
     this.frame = 0;
 
-    const AudioContextClass = window.AudioContext || window.webkitAudioContext;
-    if (!AudioContextClass) {
-      this.fail("This browser cannot play audio with the Web Audio API. Try a current Chrome, Firefox or Safari.");
-      return;
-    }
     try {
       this.ranges = parseMixerRanges(root.dataset.mixerRanges);
     } catch (error) {
-      this.fail(`The mixer cannot start: ${error.message}.`);
+      this.fail(`${gettext("The mixer cannot start:")} ${error.message}.`);
       return;
     }
-    this.context = new AudioContextClass();
+    this.context = early ? early.context : createContext(Number.parseInt(root.dataset.sampleRate, 10));
+    if (!this.context) {
+      this.fail(gettext("This browser cannot play audio with the Web Audio API. Try a current Chrome, Firefox or Safari."));
+      return;
+    }
     this.graph = new AudioGraph(this.context, this.ranges);
     this.transport = new Transport(this.graph);
     this.strips = new Map();
-    for (const element of root.querySelectorAll("[data-stem]")) this.addStrip(element);
-
+    const onChange = () => {
+      this.showAudibility();
+      this.changed();
+    };
+    for (const element of root.querySelectorAll("[data-stem]")) {
+      const strip = new StemStrip(element, { graph: this.graph, onSeek: (s) => this.seek(s), onChange });
+      this.strips.set(strip.kind, strip);
+    }
+    this.wireMaster();
     this.wireTransport();
-    this.wireRange(root.querySelector('[data-control="master-gain"]'), (value) => this.graph.setMasterGainDb(value), formatDb);
+    this.wirePractice();
+    this.wireLoop();
+    this.shortcuts = new Shortcuts(root, this.shortcutActions());
+
+    const mixUrl = root.dataset.mixUrl;
+    this.store = mixUrl ? new MixStore({ url: mixUrl }) : null;
     const exportForm = root.querySelector("[data-export-form]");
     if (exportForm) {
       this.exportPanel = new ExportPanel(exportForm, {
         exportsUrl: root.dataset.exportsUrl,
         statusUrlTemplate: root.dataset.exportUrlTemplate,
-        getSettings: () => this.graph.settings(),
+        getSettings: () => this.getSettings(),
       });
       this.connectSocket();
     }
-    this.exposeDebugHandle();
+    const presets = root.querySelector("[data-presets]");
+    if (presets) {
+      this.presetsPanel = new PresetsPanel(presets, {
+        getSettings: () => this.getSettings(),
+        applySettings: (settings) => {
+          if (!this.usable) return;
+          this.applySettings(settings);
+          this.changed();
+        },
+        onReset: () => this.resetMix(),
+      });
+    }
+    exposeDebugHandle(this);
     this.setState("loading");
     this.load();
   }
@@ -93,67 +144,30 @@ class Mixer {
     this.channel.start();
   }
 
-  addStrip(element) {
-    const kind = element.dataset.stem;
-    const label = element.dataset.stemLabel || kind;
-    this.graph.addStem(kind);
-    const canvas = element.querySelector("[data-waveform]");
-    const waveform = new Waveform(canvas, { label, onSeek: (seconds) => this.seek(seconds) });
-    const mute = element.querySelector('[data-action="mute"]');
-    const solo = element.querySelector('[data-action="solo"]');
-    this.wireRange(element.querySelector('[data-control="gain"]'), (value) => this.graph.setGainDb(kind, value), formatDb);
-    this.wireRange(element.querySelector('[data-control="pan"]'), (value) => this.graph.setPan(kind, value), formatPan, describePan);
-    mute.addEventListener("click", () => {
-      this.graph.setMute(kind, !this.graph.channel(kind).mute);
-      this.showAudibility();
+  wireMaster() {
+    const input = this.root.querySelector('[data-control="master-gain"]');
+    this.masterFader = new Fader(input.closest("[data-fader]"));
+    this.showMasterGain = bindRange(
+      this.root,
+      input,
+      (db) => {
+        this.graph.setMasterGainDb(db);
+        this.changed();
+      },
+      formatDb,
+    );
+    const meter = this.root.querySelector("[data-master-meter]");
+    this.masterMeter = new Meter(meter, {
+      law: faderLaw(this.masterFader.min, this.masterFader.max),
+      clip: this.root.querySelector("[data-clip]"),
     });
-    solo.addEventListener("click", () => {
-      this.graph.setSolo(kind, !this.graph.channel(kind).solo);
-      this.showAudibility();
-    });
-    this.strips.set(kind, { element, waveform, mute, solo, download: element.querySelector("[data-stem-download]") });
-  }
-
-  /**
-   * A range input bound to a setter, with its <output for=id> showing the value.
-   * Double-click returns it to its default (the value in the markup).
-   */
-  wireRange(input, apply, format, describe = format) {
-    if (!input) return;
-    const output = input.id ? this.root.querySelector(`output[for="${CSS.escape(input.id)}"]`) : null;
-    const update = () => {
-      const value = Number.parseFloat(input.value);
-      apply(value);
-      if (output) output.textContent = format(value);
-      input.setAttribute("aria-valuetext", describe(value));
-    };
-    input.addEventListener("input", update);
-    input.addEventListener("dblclick", () => {
-      input.value = input.defaultValue;
-      update();
-    });
-    update();
-  }
-
-  /** Reflect mute/solo on the buttons and dim the strips that are not heard. */
-  showAudibility() {
-    for (const [kind, strip] of this.strips) {
-      const channel = this.graph.channel(kind);
-      strip.mute.setAttribute("aria-pressed", String(channel.mute));
-      strip.solo.setAttribute("aria-pressed", String(channel.solo));
-      strip.element.dataset.audible = String(this.graph.isAudible(kind));
-    }
   }
 
   wireTransport() {
     this.playButton.addEventListener("click", () => this.toggle());
-    document.addEventListener("keydown", (event) => {
-      if (event.key !== " " || event.repeat || event.ctrlKey || event.metaKey || event.altKey) return;
-      if (usesSpace(event.target)) return;
-      event.preventDefault();
-      this.toggle();
-    });
     this.transport.addEventListener("statechange", () => {
+      window.clearTimeout(this.idleTimer);
+      if (!this.transport.playing) this.idleTimer = window.setTimeout(() => this.suspendIfIdle(), IDLE_SUSPEND_MS);
       if (this.state === "loading" || this.state === "error") return;
       if (this.transport.playing) this.hasPlayed = true;
       this.setState(this.transport.playing ? "playing" : this.hasPlayed ? "paused" : "ready");
@@ -161,93 +175,150 @@ class Mixer {
     this.transport.addEventListener("seek", () => this.render());
   }
 
+  /** Stop the audio clock while nothing plays (Play resumes it). */
+  suspendIfIdle() {
+    if (!this.transport.playing && !this.transport.starting && this.context.state === "running") {
+      this.context.suspend().catch(() => {});
+    }
+  }
+
+  /** Whether the mixer takes commands (stems loaded, no error). */
+  get usable() {
+    return this.state !== "loading" && this.state !== "error";
+  }
+
   toggle() {
-    if (this.state === "loading" || this.state === "error") return;
-    Promise.resolve(this.transport.toggle()).catch((error) => this.fail(`Playback failed: ${error.message || error}`));
+    if (!this.usable) return Promise.resolve();
+    return Promise.resolve(this.transport.toggle()).catch((error) =>
+      this.fail(`${gettext("Playback failed:")} ${error.message || error}`),
+    );
   }
 
   seek(seconds) {
-    if (this.state === "loading" || this.state === "error") return;
+    if (!this.usable) return;
     this.transport.seek(seconds);
   }
 
+  /** The user changed the mix: save it (debounced) and tell the export panel. */
+  changed() {
+    if (!this.usable) return;
+    const settings = this.getSettings();
+    if (this.store) this.store.schedule(settings);
+    if (this.exportPanel) this.exportPanel.onSettingsChange(settings);
+  }
+
+  /** The whole mix settings, as the contract has them. */
+  getSettings() {
+    const loop = this.loop
+      ? { start_s: round3(this.loop.start), end_s: round3(this.loop.end), enabled: this.loop.enabled }
+      : null;
+    return { ...this.graph.settings(), tempo: this.tempo, transpose: this.transpose, loop };
+  }
+
+  /**
+   * Put a whole mix settings object on the mixer: graph, faders, buttons, loop, tempo, key.
+   * Stems it does not name go back to rest; missing tempo/transpose/loop mean 1, 0 and none.
+   * Used to restore the saved state and to load a preset; it saves nothing by itself.
+   */
+  applySettings(settings) {
+    if (!settings || typeof settings !== "object") return;
+    const master = Number(settings.master_gain_db);
+    this.graph.setMasterGainDb(Number.isFinite(master) ? master : 0);
+    this.showMasterGain(this.graph.masterGainDb);
+    this.masterFader.place();
+    const stems = settings.stems && typeof settings.stems === "object" ? settings.stems : {};
+    for (const [kind, strip] of this.strips) strip.apply(stems[kind] || {});
+    this.showAudibility();
+    this.setTempo(Number.isFinite(settings.tempo) ? settings.tempo : 1, { user: false });
+    this.setTranspose(Number.isFinite(settings.transpose) ? settings.transpose : 0, { user: false });
+    const loop = settings.loop;
+    const region =
+      loop && Number.isFinite(loop.start_s) && Number.isFinite(loop.end_s)
+        ? { start: loop.start_s, end: loop.end_s, enabled: loop.enabled !== false }
+        : null;
+    this.setLoopRegion(region, { user: false });
+    if (this.exportPanel) this.exportPanel.onSettingsChange(this.getSettings());
+  }
+
+  /** The reset button: defaults on the page at once, then the saved state forgotten. */
+  async resetMix() {
+    this.applySettings({});
+    if (!this.store) return;
+    const defaults = await this.store.reset();
+    if (defaults) this.applySettings(defaults);
+  }
+
+  showAudibility() {
+    for (const strip of this.strips.values()) strip.showAudibility();
+  }
+
   async load() {
-    let project;
-    try {
-      project = await apiFetch(this.root.dataset.apiUrl);
-    } catch (error) {
-      this.fail(`Could not load the project: ${errorMessage(error)}`);
+    const strips = [...this.strips.values()].filter((strip) => strip.previewUrl);
+    if (!strips.length) {
+      this.fail(gettext("This project has no stems to play."));
       return;
     }
-    const stems = (project.stems || []).filter((stem) => this.strips.has(stem.kind));
-    if (!stems.length) {
-      this.fail("This project has no stems to play.");
-      return;
-    }
-    for (const stem of stems) {
-      const link = this.strips.get(stem.kind).download;
-      if (link && stem.download_url) {
-        link.href = stem.download_url;
-        link.hidden = false;
-      }
-    }
-
-    // Waveforms draw as soon as their peaks arrive; the audio decodes meanwhile.
-    const peaksLoaded = new Set();
-    for (const stem of stems) {
-      if (!stem.peaks_url) continue;
-      apiFetch(stem.peaks_url)
-        .then((data) => {
-          if (data && Array.isArray(data.peaks)) {
-            peaksLoaded.add(stem.kind);
-            this.strips.get(stem.kind).waveform.setPeaks(data);
-          }
-        })
-        .catch(() => {
-          // Drawn from the decoded audio below.
-        });
-    }
-
-    let decoded = 0;
-    this.showStatus(`Loading stems… 0 of ${stems.length}`);
+    mark("isomix:load-start");
+    const shifterReady = this.setUpShifter();
+    const savedReady = this.store ? this.store.load() : Promise.resolve(null);
+    this.showLoading(0, strips.length);
     let buffers;
     try {
-      buffers = await Promise.all(
-        stems.map(async (stem) => {
-          const data = await fetchBinary(stem.preview_url);
-          const buffer = await this.context.decodeAudioData(data);
-          decoded += 1;
-          this.showStatus(`Loading stems… ${decoded} of ${stems.length}`);
-          return [stem.kind, buffer];
-        }),
-      );
+      buffers = await loadStems({
+        context: this.context,
+        strips,
+        decoding: this.decoding,
+        onDecoded: (done, total) => this.showLoading(done, total),
+      });
     } catch (error) {
-      this.fail(`Could not load the stems: ${error instanceof DOMException ? "the audio could not be decoded." : errorMessage(error)}`);
+      const message = error instanceof DOMException ? gettext("the audio could not be decoded.") : errorMessage(error);
+      this.fail(`${gettext("Could not load the stems:")} ${message}`);
       return;
     }
-
-    this.transport.setBuffers(new Map(buffers));
-    this.clockTotal.textContent = formatClock(this.transport.duration, { tenths: true });
-    for (const [kind, buffer] of buffers) {
-      const { waveform } = this.strips.get(kind);
-      waveform.setDuration(this.transport.duration);
-      if (!peaksLoaded.has(kind)) waveform.setPeaks(peaksFromBuffer(buffer, this.ranges.peaks_per_second));
-    }
+    mark("isomix:stems-decoded");
+    this.transport.setBuffers(buffers);
+    const duration = this.transport.duration;
+    this.clockTotal.textContent = formatClock(duration, { tenths: true });
+    this.ruler.setDuration(duration);
+    for (const strip of this.strips.values()) strip.waveform.setDuration(duration);
+    drawWaveforms({ strips, buffers, peaksPerSecond: this.ranges.peaks_per_second });
+    await shifterReady;
+    const saved = await savedReady;
+    this.state = "ready"; // before applying: the setters act only on a usable mixer
+    if (saved) this.applySettings(saved);
     this.showAudibility();
     this.playButton.disabled = false;
+    this.shortcuts.enabled = true;
     this.setState("ready");
+    mark("isomix:ready");
     this.render();
+  }
+
+  showLoading(done, total) {
+    this.showStatus(interpolate(gettext("Loading stems… %(done)s of %(total)s"), { done, total }, true));
   }
 
   setState(state) {
     this.state = state;
     this.root.dataset.state = state;
     const playing = state === "playing";
-    this.playButton.setAttribute("aria-label", playing ? "Pause" : "Play");
-    this.playButton.title = playing ? "Pause (Space)" : "Play (Space)";
-    const texts = { ready: "Ready. Press Play or the space bar.", playing: "Playing", paused: "Paused" };
+    const touch = TOUCH.matches;
+    this.playButton.setAttribute("aria-label", playing ? gettext("Pause") : gettext("Play"));
+    this.playButton.title = playing
+      ? touch
+        ? gettext("Pause")
+        : gettext("Pause (Space)")
+      : touch
+        ? gettext("Play")
+        : gettext("Play (Space)");
+    const texts = {
+      ready: touch ? gettext("Ready. Tap Play.") : gettext("Ready. Press Play or the space bar."),
+      playing: gettext("Playing"),
+      paused: gettext("Paused"),
+    };
     if (state in texts) this.showStatus(texts[state]);
     if (playing) this.startAnimation();
+    else if (state === "paused" || state === "ready") this.silenceMeters();
   }
 
   showStatus(text) {
@@ -258,60 +329,61 @@ class Mixer {
     this.state = "error";
     this.root.dataset.state = "error";
     if (this.playButton) this.playButton.disabled = true;
+    if (this.shortcuts) this.shortcuts.enabled = false;
     this.showStatus("");
     showError(this.errorBox, message);
   }
 
   startAnimation() {
     if (this.frame) return;
-    const step = () => {
+    const step = (time) => {
       this.transport.tick();
-      this.render();
+      this.render(time);
       this.frame = this.transport.playing ? window.requestAnimationFrame(step) : 0;
     };
     this.frame = window.requestAnimationFrame(step);
   }
 
-  render() {
+  render(time = performance.now()) {
     const position = this.transport.position;
     const text = formatClock(position, { tenths: true });
     if (this.clockCurrent.textContent !== text) this.clockCurrent.textContent = text;
     for (const { waveform } of this.strips.values()) waveform.draw(position);
+    this.ruler.draw(position);
+    // The meters at half the frame rate: smooth to the eye, half the compositing.
+    if (this.transport.playing && time - (this.metered || 0) >= METER_INTERVAL_MS) {
+      this.metered = time;
+      this.readLevels(time);
+    }
   }
 
-  exposeDebugHandle() {
-    const mixer = this;
-    window.isomixMixer = Object.freeze({
-      get audioContext() {
-        return mixer.context;
-      },
-      get state() {
-        return mixer.state;
-      },
-      get position() {
-        return mixer.transport.position;
-      },
-      get duration() {
-        return mixer.transport.duration;
-      },
-      settings() {
-        return mixer.graph.settings();
-      },
-      get ranges() {
-        return mixer.ranges;
-      },
-    });
+  /** One meter reading: every strip's and the master's (the master's may latch its clip). */
+  readLevels(time = performance.now()) {
+    const peaks = this.graph.peakLevels();
+    for (const [kind, strip] of this.strips) if (strip.meter) strip.meter.update(peaks.stems[kind] ?? 0, time);
+    this.masterMeter.update(peaks.master, time);
+    return peaks;
+  }
+
+  silenceMeters() {
+    for (const strip of this.strips.values()) if (strip.meter) strip.meter.silence();
+    if (this.masterMeter) this.masterMeter.silence();
   }
 }
 
-/** Whether the focused element uses the space bar itself (typing, buttons, lists). */
-function usesSpace(target) {
-  if (!(target instanceof Element)) return false;
-  if (target.isContentEditable) return true;
-  if (target.closest("button, a[href], select, textarea, summary, [role='button']")) return true;
-  if (target instanceof HTMLInputElement) return target.type !== "range";
-  return false;
+function round3(value) {
+  return Math.round(value * 1000) / 1000;
 }
 
-const root = document.querySelector("[data-mixer]");
-if (root) new Mixer(root);
+function mark(name) {
+  if (window.performance && performance.mark) performance.mark(name);
+}
+
+// An async module: this may run before the markup is parsed. The stems are on their way
+// already (early.js); the mixer is built once the markup is there.
+const start = () => {
+  const root = document.querySelector("[data-mixer]");
+  if (root) new Mixer(root, early);
+};
+if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start, { once: true });
+else start();

@@ -6,15 +6,22 @@
  * images (unplayed and played colours); each frame only blits them and draws the playhead.
  *
  * The canvas is the seek control too: click (or drag) to seek, and as a focusable
- * `role="slider"`: arrow keys step 1 s (5 s with Shift), Home and End jump to the ends.
- * Colours come from CSS on the canvas: `--wave-color` (played part), drawn at
- * `--wave-unplayed-alpha` for the part not yet played, and `--playhead`.
+ * `role="slider"`: arrow keys step 5 s (1 s with Shift, as the page's own ← →), Home and End
+ * jump to the ends.
+ *
+ * The envelope is drawn scaled by the stem's fader gain (`setGain`, linear: louder is
+ * taller, and past the top it is cut, as the strip is hot), and the loop region
+ * (`setLoop`) is shaded over it. Colours come from CSS on the canvas: `--wave-color`
+ * (played part), drawn at `--wave-unplayed-alpha` for the part not yet played,
+ * `--playhead`, `--loop-fill` / `--loop-fill-off` (the region while looping / switched off)
+ * and `--loop-edge`. A stem that is not heard is dimmed by the stylesheet (data-audible).
  */
 
 import { formatClock } from "../format.js";
+import { gettext, interpolate } from "../i18n.js";
 
-const KEY_STEP_S = 1;
-const KEY_BIG_STEP_S = 5;
+const KEY_STEP_S = 5;
+const KEY_FINE_STEP_S = 1;
 
 /**
  * Min/max envelope of an AudioBuffer, for when the peaks file cannot be fetched.
@@ -59,6 +66,9 @@ export class Waveform {
     this.position = 0;
     this.layers = null;
     this.dragging = false;
+    this.gain = 1;
+    /** @type {{start: number, end: number, enabled: boolean} | null} */
+    this.loop = null;
 
     canvas.addEventListener("pointerdown", (event) => {
       if (event.button !== 0 || !this.duration) return;
@@ -77,8 +87,9 @@ export class Waveform {
     canvas.addEventListener("keydown", (event) => this.onKey(event));
 
     this.resizeObserver = new ResizeObserver(() => this.resize());
+    // Sized (and first drawn) by the observer's first call, once the page is laid out:
+    // measuring here would force a layout per canvas while the page is still being built.
     this.resizeObserver.observe(canvas);
-    this.resize();
   }
 
   /** @param {{peaks: number[][], peaks_per_second: number, duration_s?: number}} data */
@@ -94,6 +105,19 @@ export class Waveform {
     this.canvas.setAttribute("aria-valuemax", String(Math.ceil(seconds)));
     this.canvas.removeAttribute("aria-valuenow");
     this.layers = null;
+    this.draw(this.position);
+  }
+
+  /** The stem's fader gain (linear): the envelope's height follows it. */
+  setGain(gain) {
+    if (gain === this.gain) return;
+    this.gain = gain;
+    this.draw(this.position);
+  }
+
+  /** @param {{start: number, end: number, enabled: boolean} | null} loop  seconds */
+  setLoop(loop) {
+    this.loop = loop;
     this.draw(this.position);
   }
 
@@ -118,7 +142,7 @@ export class Waveform {
 
   onKey(event) {
     if (!this.duration) return;
-    const step = event.shiftKey ? KEY_BIG_STEP_S : KEY_STEP_S;
+    const step = event.shiftKey ? KEY_FINE_STEP_S : KEY_STEP_S;
     const targets = {
       ArrowLeft: this.position - step,
       ArrowDown: this.position - step,
@@ -149,6 +173,11 @@ export class Waveform {
     };
     this.layers = { unplayed: make(dim), played: make(1) };
     this.playheadColour = style.getPropertyValue("--playhead").trim() || "#ffffff";
+    this.loopColours = {
+      on: style.getPropertyValue("--loop-fill").trim() || "rgba(90, 162, 255, 0.18)",
+      off: style.getPropertyValue("--loop-fill-off").trim() || "rgba(153, 161, 176, 0.1)",
+      edge: style.getPropertyValue("--loop-edge").trim() || "#5aa2ff",
+    };
   }
 
   drawEnvelope(context, width, height, fill) {
@@ -176,26 +205,63 @@ export class Waveform {
     }
   }
 
-  /** Draw the waveform with the playhead at `position` seconds. */
+  /**
+   * Draw the waveform with the playhead at `position` seconds. Called every animation frame
+   * while playing: it repaints only when the playhead has moved to another pixel or
+   * something else changed (a 3-min song moves a pixel every few frames).
+   */
   draw(position) {
     this.position = position;
+    const { width, height } = this.canvas;
+    const x = this.duration ? Math.round((position / this.duration) * width) : 0;
+    const looks = `${width}x${height}|${x}|${this.gain}|${this.layers ? "" : "new"}|${JSON.stringify(this.loop)}`;
+    if (looks !== this.drawn) {
+      this.paint(x);
+      this.drawn = `${width}x${height}|${x}|${this.gain}||${JSON.stringify(this.loop)}`;
+    }
+    this.announce(position);
+  }
+
+  paint(x) {
     const { width, height } = this.canvas;
     const context = this.canvas.getContext("2d");
     if (!this.layers) this.renderLayers();
     context.clearRect(0, 0, width, height);
-    context.drawImage(this.layers.unplayed, 0, 0);
-    const x = this.duration ? Math.round((position / this.duration) * width) : 0;
-    if (x > 0) context.drawImage(this.layers.played, 0, 0, x, height, 0, 0, x, height);
+    if (this.loop && this.duration) this.drawLoop(context, width, height);
+    // The envelope at unity, stretched about the middle line by the fader's gain.
+    const scaled = Math.max(1, height * Math.min(this.gain, 4));
+    const top = (height - scaled) / 2;
+    context.drawImage(this.layers.unplayed, 0, 0, width, height, 0, top, width, scaled);
+    if (x > 0) context.drawImage(this.layers.played, 0, 0, x, height, 0, top, x, scaled);
     if (this.duration) {
       const ratio = window.devicePixelRatio || 1;
       context.fillStyle = this.playheadColour;
       context.fillRect(Math.min(width - ratio, x), 0, Math.max(1, Math.round(ratio * 1.5)), height);
     }
+  }
+
+  announce(position) {
     // Whole seconds only: a focused slider re-announces every change of its value.
     const now = String(Math.floor(position));
     if (this.canvas.getAttribute("aria-valuenow") !== now) {
       this.canvas.setAttribute("aria-valuenow", now);
-      this.canvas.setAttribute("aria-valuetext", `${formatClock(position)} of ${formatClock(this.duration)}`);
+      this.canvas.setAttribute(
+        "aria-valuetext",
+        interpolate(gettext("%(position)s of %(duration)s"), { position: formatClock(position), duration: formatClock(this.duration) }, true),
+      );
     }
+  }
+
+  drawLoop(context, width, height) {
+    const { start, end, enabled } = this.loop;
+    const x0 = Math.round((start / this.duration) * width);
+    const x1 = Math.max(x0 + 1, Math.round((end / this.duration) * width));
+    context.fillStyle = enabled ? this.loopColours.on : this.loopColours.off;
+    context.fillRect(x0, 0, x1 - x0, height);
+    if (!enabled) return;
+    const ratio = window.devicePixelRatio || 1;
+    context.fillStyle = this.loopColours.edge;
+    context.fillRect(x0, 0, Math.max(1, Math.round(ratio)), height);
+    context.fillRect(x1 - Math.max(1, Math.round(ratio)), 0, Math.max(1, Math.round(ratio)), height);
   }
 }
