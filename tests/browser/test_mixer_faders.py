@@ -272,6 +272,13 @@ def test_at_phone_width_the_transport_stays_and_every_control_is_touch_sized(
         if min((b := box(page, t))["width"], b["height"]) < TOUCH_TARGET_PX
     }
     assert small == {}
+    # ... and none is cut off at the side (a container that clips hides overflow from scrollWidth)
+    offscreen = {
+        t: (b["x"], b["width"])
+        for t in [*targets, "master-gain", "master-gain-readout"]
+        if (b := box(page, t))["x"] < 0 or b["x"] + b["width"] > PHONE["width"]
+    }
+    assert offscreen == {}
     fader = box(page, "gain-vocals")
     assert fader["width"] > 4 * fader["height"]
 
