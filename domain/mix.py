@@ -221,6 +221,11 @@ def filename_slug(name: str) -> str:
     return slug or "song"
 
 
+def stem_filename(*, project_name: str, kind: str, ext: str) -> str:
+    """A stem's download name: ``"cancao-do-mar-vocals.flac"``."""
+    return f"{filename_slug(project_name)}-{kind}.{ext}"
+
+
 def _ordered(kinds: Iterable[str]) -> list[str]:
     known = {k: i for i, k in enumerate(_NAME_ORDER)}
     return sorted(kinds, key=lambda k: (known.get(k, len(known)), k))

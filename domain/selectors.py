@@ -13,7 +13,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from domain.mix import MixSettings
-from domain.models import STEM_ORDER, Export, Job, MixPreset, MixState, Project, Stem, StemKind, WorkerBeat
+from domain.models import Export, Job, MixPreset, MixState, Project, Stem, StemKind, WorkerBeat
 
 logger = logging.getLogger(__name__)
 
@@ -67,7 +67,7 @@ class SavedMix:
 
 def mix_state_get(*, project: Project) -> SavedMix:
     """The saved mixer of ``project`` (one strip per stem it has, in display order), or the defaults."""
-    kinds = sorted((s.kind for s in project.stems.all()), key=STEM_ORDER.index)
+    kinds = [s.kind for s in stems_ordered(project)]
     state = MixState.objects.filter(project=project).first()
     if state is not None:
         try:

@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from domain.exceptions import ErrorCode, NotReady
-from domain.mix import filename_slug
+from domain.mix import stem_filename
 from domain.models import Project
 from domain.selectors import stems_ordered
 from domain.services import storage_open_stream
@@ -87,14 +87,13 @@ def stem_archive_entries(*, project: Project) -> list[ArchiveEntry]:
     stems = stems_ordered(project)
     if project.status != Project.Status.READY or not stems:
         raise NotReady(_("The stems of this song are not ready yet."), code=ErrorCode.NOT_READY)
-    slug = filename_slug(project.name)
     entries = []
     for stem in stems:
         if not default_storage.exists(stem.file_key):
             raise Http404("The file is gone.")
         entries.append(
             ArchiveEntry(
-                name=f"{slug}-{stem.kind}.flac",
+                name=stem_filename(project_name=project.name, kind=stem.kind, ext="flac"),
                 key=stem.file_key,
                 size_bytes=default_storage.size(stem.file_key),
                 modified=timezone.localtime(stem.created_at),

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 
 from application.api.downloads import signed_download_redirect
 from business.selectors import plan_limits_for_user
-from domain.mix import filename_slug, mixer_ranges
+from domain.mix import mixer_ranges, stem_filename
 from domain.models import Project, Stem
 from domain.selectors import project_get_for_user, stems_ordered
 from domain.services import project_delete as project_delete_service
@@ -28,7 +28,7 @@ MIXER_MODULES = tuple(
     f"js/{path}"
     for path in (
         "mixer/main.js", "api.js", "format.js", "i18n.js", "mixer/audio-graph.js", "mixer/debug-handle.js",
-        "mixer/early.js", "mixer/export.js", "mixer/faders.js", "mixer/keyboard.js", "mixer/loop.js",
+        "mixer/canvas.js", "mixer/early.js", "mixer/export.js", "mixer/faders.js", "mixer/keyboard.js", "mixer/loop.js",
         "mixer/meters.js", "mixer/mix-store.js", "mixer/mixer-controls.js", "mixer/pitch-shift.js",
         "mixer/practice.js", "mixer/presets.js", "mixer/socket.js", "mixer/stems-loader.js", "mixer/strips.js",
         "mixer/transport.js", "mixer/waveform.js",
@@ -54,7 +54,9 @@ def _preview_link(*, project: Project, stem: Stem) -> str:
     ext = stem.preview_key.rsplit(".", 1)[-1]
     try:
         response = signed_download_redirect(
-            key=stem.preview_key, filename=f"{filename_slug(project.name)}-{stem.kind}.{ext}", as_attachment=False
+            key=stem.preview_key,
+            filename=stem_filename(project_name=project.name, kind=stem.kind, ext=ext),
+            as_attachment=False,
         )
     except Http404:
         return reverse("api:stem-preview", kwargs={"project_id": project.id, "kind": stem.kind})

@@ -219,8 +219,9 @@ def mixdown(
         for lossless formats.
     """
     codec = export_codec_args(fmt=fmt, bitrate_kbps=bitrate_kbps)
-    strips = mix.for_kinds(stems).stems  # a stem the settings do not name plays at rest
-    kinds = [k for k in audible_stems(strips) if k in stems]
+    mixed = mix.for_kinds(stems)  # a stem the settings do not name plays at rest
+    strips = mixed.stems
+    kinds = mixed.audible()
     all_kinds = list(stems)
     inputs: list[str] = []
     for kind in all_kinds:

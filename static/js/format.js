@@ -6,7 +6,7 @@
 
 import { gettext, interpolate, pageLocale } from "./i18n.js";
 
-const MINUS = "\u2212";
+export const MINUS = "\u2212";
 const formatters = new Map();
 
 function pad2(value) {
@@ -82,4 +82,10 @@ export function describePan(pan) {
   return percent < 0
     ? interpolate(gettext("%(percent)s percent left"), { percent: -percent }, true)
     : interpolate(gettext("%(percent)s percent right"), { percent }, true);
+}
+
+/** A signed whole number as the scales print it: "0", "+6", "−12" (a real minus sign). */
+export function formatSigned(value) {
+  if (value === 0) return "0";
+  return value > 0 ? `+${value}` : `${MINUS}${-value}`;
 }

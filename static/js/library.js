@@ -31,6 +31,7 @@
 import { apiFetch, errorMessage } from "./api.js";
 import { formatClock } from "./format.js";
 import { gettext, interpolate, pageLocale } from "./i18n.js";
+import { PROJECT_STATUS_LABELS as STATUS_LABELS } from "./labels.js";
 import { ProjectChannel } from "./mixer/socket.js";
 
 const ZERO_UUID = "00000000-0000-0000-0000-000000000000";
@@ -43,13 +44,6 @@ const LIST_LIMIT = 100;
 const DETAIL_READS_MAX = 10;
 /** Events of unknown projects that arrive together cause one re-read. */
 const UNKNOWN_PROJECT_DEBOUNCE_MS = 250;
-
-const STATUS_LABELS = {
-  pending: gettext("Pending"),
-  processing: gettext("Processing"),
-  ready: gettext("Ready"),
-  failed: gettext("Failed"),
-};
 
 /** What a separation is doing, by its job's stage (model/actors.py names them). */
 const STAGE_LABELS = {

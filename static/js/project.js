@@ -17,15 +17,9 @@
 import { errorMessage } from "./api.js";
 import { formatElapsed } from "./format.js";
 import { gettext, interpolate } from "./i18n.js";
+import { PROJECT_STATUS_LABELS as STATUS_LABELS } from "./labels.js";
 import { ProjectChannel } from "./mixer/socket.js";
 
-// The same words as the models' choices (domain/models.py), which the server renders.
-const STATUS_LABELS = {
-  pending: gettext("Pending"),
-  processing: gettext("Processing"),
-  ready: gettext("Ready"),
-  failed: gettext("Failed"),
-};
 const STATE_LABELS = {
   queued: gettext("Queued"),
   running: gettext("Running"),

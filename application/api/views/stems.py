@@ -11,13 +11,13 @@ from rest_framework.views import APIView
 
 from application.api.archive import stem_archive_entries, zip_stream
 from application.api.downloads import StreamingResponse, signed_download_redirect
-from domain.mix import filename_slug
+from domain.mix import filename_slug, stem_filename
 from domain.models import Stem, StemKind
 from domain.selectors import project_get_for_user, stem_get_for_user
 
 
 def _stem_filename(stem: Stem, ext: str) -> str:
-    return f"{filename_slug(stem.project.name)}-{stem.kind}.{ext}"
+    return stem_filename(project_name=stem.project.name, kind=stem.kind, ext=ext)
 
 
 class StemDownloadApi(APIView):

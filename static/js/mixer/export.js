@@ -30,7 +30,7 @@
  * Markup (inside [data-export-form]):
  *   select[name=format], button[type=submit],
  *   [data-export-bitrate-field] holding select[name=bitrate_kbps] (shown for MP3 only; its
- *                          options are mixer_ranges()'s `mp3_bitrates`, the default selected),
+ *                          options are mixer_ranges()'s `mp3_bitrates` rendered by the template, the default selected),
  *   input[type=radio][name=region] "all" | "loop", [data-export-loop-range] (the loop, as text)
  *   [data-export-status]   role="status"; data-state mirrors the export: idle | starting |
  *                          queued | running | done | failed | cancelled | error (a request failed)
@@ -55,9 +55,8 @@ export class ExportPanel {
   /**
    * @param {HTMLFormElement} form
    * @param {{exportsUrl: string, statusUrlTemplate: string, getSettings: () => object,
-   *   ranges?: object, fallbackIntervalMs?: number, liveCheckIntervalMs?: number}} options
-   *   statusUrlTemplate contains `{id}`, e.g. "/api/v1/exports/{id}/"; `ranges` (mixer_ranges())
-   *   fills the bitrate choices only where the markup rendered none (it renders them itself)
+   *   fallbackIntervalMs?: number, liveCheckIntervalMs?: number}} options
+   *   statusUrlTemplate contains `{id}`, e.g. "/api/v1/exports/{id}/"
    */
   constructor(
     form,
@@ -65,7 +64,6 @@ export class ExportPanel {
       exportsUrl,
       statusUrlTemplate,
       getSettings,
-      ranges = null,
       fallbackIntervalMs = FALLBACK_INTERVAL_MS,
       liveCheckIntervalMs = LIVE_CHECK_INTERVAL_MS,
     },
@@ -99,7 +97,6 @@ export class ExportPanel {
       event.preventDefault();
       this.start();
     });
-    this.fillBitrates(ranges);
     form.elements.format.addEventListener("change", () => this.showFormat());
     // The loop is set elsewhere on the page: read it again whenever the user comes here.
     form.addEventListener("pointerover", () => this.onSettingsChange());
@@ -128,17 +125,6 @@ export class ExportPanel {
             true,
           )
         : gettext("(set a loop first)");
-    }
-  }
-
-  /** Bitrate options from mixer_ranges() when the markup has none. */
-  fillBitrates(ranges) {
-    const select = this.form.elements.bitrate_kbps;
-    if (!select || select.options.length || !ranges || !Array.isArray(ranges.mp3_bitrates)) return;
-    for (const kbps of ranges.mp3_bitrates) {
-      const option = new Option(interpolate(gettext("%(kbps)s kbps"), { kbps }, true), String(kbps));
-      option.selected = kbps === ranges.mp3_bitrate_default;
-      select.add(option);
     }
   }
 

@@ -30,7 +30,7 @@
  */
 
 import { gettext, interpolate } from "../i18n.js";
-import { formatDb } from "../format.js";
+import { MINUS, formatDb, formatSigned } from "../format.js";
 
 /**
  * The fader law: (dB, place on the travel 0..1) points, linear in dB between them. The
@@ -52,8 +52,6 @@ export const FADER_TICKS_DB = Object.freeze([6, 0, -6, -12, -24, -40, -60]);
 /** Two taps closer than this (ms, px) are a double-tap. */
 const DOUBLE_TAP_MS = 350;
 const DOUBLE_TAP_PX = 24;
-const MINUS = "\u2212";
-
 /**
  * The law for a served range: FADER_LAW's inner points, with the ends at `min` and `max`.
  *
@@ -108,11 +106,6 @@ export function parseDb(text) {
 }
 
 /** A tick label: "+6", "0", "−12". */
-function tickLabel(db) {
-  if (db === 0) return "0";
-  return db > 0 ? `+${db}` : `${MINUS}${-db}`;
-}
-
 export class Fader {
   /** @param {HTMLElement} root  the [data-fader] element */
   constructor(root) {
@@ -179,7 +172,7 @@ export class Fader {
       const tick = document.createElement("span");
       tick.className = "fader-tick";
       tick.dataset.db = String(db);
-      tick.textContent = tickLabel(db);
+      tick.textContent = formatSigned(db);
       tick.style.setProperty("--pos", dbToPosition(db, this.law).toFixed(4));
       scale.append(tick);
     }

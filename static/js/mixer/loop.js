@@ -18,6 +18,7 @@
  */
 
 import { formatClock } from "../format.js";
+import { canvasFit, pointerFraction } from "./canvas.js";
 
 /** How close (CSS px) to an edge a press grabs the edge. */
 const EDGE_PX = 8;
@@ -69,23 +70,14 @@ export class LoopRuler {
   }
 
   resize() {
-    const ratio = window.devicePixelRatio || 1;
-    const rect = this.canvas.getBoundingClientRect();
-    const width = Math.max(1, Math.round(rect.width * ratio));
-    const height = Math.max(1, Math.round(rect.height * ratio));
-    if (width !== this.canvas.width || height !== this.canvas.height) {
-      this.canvas.width = width;
-      this.canvas.height = height;
-    }
+    canvasFit(this.canvas);
     this.colours = null;
     this.draw(this.position);
   }
 
   /** Song seconds under the pointer (clamped to the song). */
   timeAt(event) {
-    const rect = this.canvas.getBoundingClientRect();
-    const fraction = Math.min(1, Math.max(0, (event.clientX - rect.left) / rect.width));
-    return fraction * this.duration;
+    return pointerFraction(this.canvas, event) * this.duration;
   }
 
   /** CSS px from the ruler's left of song time `seconds`. */

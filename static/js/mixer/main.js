@@ -35,7 +35,7 @@ import { formatClock, formatDb } from "../format.js";
 import { gettext, interpolate } from "../i18n.js";
 import { AudioGraph, parseMixerRanges } from "./audio-graph.js";
 import { ExportPanel } from "./export.js";
-import { Fader, faderLaw } from "./faders.js";
+import { Fader } from "./faders.js";
 import { Shortcuts } from "./keyboard.js";
 import { Meter } from "./meters.js";
 import { MixerControls } from "./mixer-controls.js";
@@ -76,7 +76,7 @@ class Mixer extends MixerControls {
     try {
       this.ranges = parseMixerRanges(root.dataset.mixerRanges);
     } catch (error) {
-      this.fail(`${gettext("The mixer cannot start:")} ${error.message}.`);
+      this.fail(interpolate(gettext("The mixer cannot start: %(message)s."), { message: error.message }, true));
       return;
     }
     this.context = early ? early.context : createContext(Number.parseInt(root.dataset.sampleRate, 10));
@@ -158,7 +158,7 @@ class Mixer extends MixerControls {
     );
     const meter = this.root.querySelector("[data-master-meter]");
     this.masterMeter = new Meter(meter, {
-      law: faderLaw(this.masterFader.min, this.masterFader.max),
+      law: this.masterFader.law,
       clip: this.root.querySelector("[data-clip]"),
     });
   }
@@ -190,7 +190,7 @@ class Mixer extends MixerControls {
   toggle() {
     if (!this.usable) return Promise.resolve();
     return Promise.resolve(this.transport.toggle()).catch((error) =>
-      this.fail(`${gettext("Playback failed:")} ${error.message || error}`),
+      this.fail(interpolate(gettext("Playback failed: %(message)s"), { message: error.message || error }, true)),
     );
   }
 
@@ -272,7 +272,7 @@ class Mixer extends MixerControls {
       });
     } catch (error) {
       const message = error instanceof DOMException ? gettext("the audio could not be decoded.") : errorMessage(error);
-      this.fail(`${gettext("Could not load the stems:")} ${message}`);
+      this.fail(interpolate(gettext("Could not load the stems: %(message)s"), { message }, true));
       return;
     }
     mark("isomix:stems-decoded");

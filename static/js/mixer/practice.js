@@ -15,9 +15,8 @@
  * with `show()`.
  */
 
+import { formatSigned } from "../format.js";
 import { gettext, interpolate, ngettext, pageLocale } from "../i18n.js";
-
-const MINUS = "\u2212";
 
 /** "80%" (in the page's language). */
 export function formatTempo(tempo) {
@@ -25,10 +24,7 @@ export function formatTempo(tempo) {
 }
 
 /** "+2", "0", "−3". */
-export function formatSemitones(semitones) {
-  if (semitones === 0) return "0";
-  return semitones > 0 ? `+${semitones}` : `${MINUS}${-semitones}`;
-}
+export const formatSemitones = formatSigned;
 
 function describeSemitones(semitones) {
   const count = Math.abs(semitones);

@@ -15,7 +15,7 @@
 
 import { describePan, formatDb, formatPan } from "../format.js";
 import { dbToGain } from "./audio-graph.js";
-import { Fader, faderLaw } from "./faders.js";
+import { Fader } from "./faders.js";
 import { Meter } from "./meters.js";
 import { Waveform } from "./waveform.js";
 
@@ -88,7 +88,7 @@ export class StemStrip {
       pan.dispatchEvent(new Event("input", { bubbles: true }));
     });
     const meter = element.querySelector("[data-meter]");
-    this.meter = meter ? new Meter(meter, { law: faderLaw(this.fader.min, this.fader.max) }) : null;
+    this.meter = meter ? new Meter(meter, { law: this.fader.law }) : null;
 
     this.mute.addEventListener("click", () => {
       this.toggleMute();

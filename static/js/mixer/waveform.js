@@ -19,6 +19,7 @@
 
 import { formatClock } from "../format.js";
 import { gettext, interpolate } from "../i18n.js";
+import { canvasFit, pointerFraction } from "./canvas.js";
 
 const KEY_STEP_S = 5;
 const KEY_FINE_STEP_S = 1;
@@ -122,22 +123,12 @@ export class Waveform {
   }
 
   resize() {
-    const ratio = window.devicePixelRatio || 1;
-    const rect = this.canvas.getBoundingClientRect();
-    const width = Math.max(1, Math.round(rect.width * ratio));
-    const height = Math.max(1, Math.round(rect.height * ratio));
-    if (width !== this.canvas.width || height !== this.canvas.height) {
-      this.canvas.width = width;
-      this.canvas.height = height;
-      this.layers = null;
-    }
+    if (canvasFit(this.canvas)) this.layers = null;
     this.draw(this.position);
   }
 
   seekToPointer(event) {
-    const rect = this.canvas.getBoundingClientRect();
-    const fraction = Math.min(1, Math.max(0, (event.clientX - rect.left) / rect.width));
-    this.onSeek(fraction * this.duration);
+    this.onSeek(pointerFraction(this.canvas, event) * this.duration);
   }
 
   onKey(event) {
