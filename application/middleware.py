@@ -129,9 +129,10 @@ class ContentSecurityPolicyMiddleware:
 def content_security_policy(*, request: HttpRequest) -> str:
     """The policy for the answer to ``request``.
 
-    Scripts and styles come from our own origin only: the pages have no inline script or
-    style and no ``style="..."`` attribute (the mixer sets element styles from JS, through
-    the CSSOM, which style-src does not govern). Audio comes from our origin, from ``blob:``
+    Scripts and styles come from our own origin only: the pages have no inline style and no
+    ``style="..."`` attribute (the mixer sets element styles from JS, through the CSSOM,
+    which style-src does not govern), and no inline script but those in
+    :data:`INLINE_SCRIPTS`, each allowed by its hash. Audio comes from our origin, from ``blob:``
     URLs the mixer makes, and from the S3 endpoint when files live there (previews and
     downloads are presigned S3 URLs the browser fetches, through redirects that CSP checks
     too). The project page's socket is ``ws(s)://`` on this host, named explicitly because
@@ -147,7 +148,7 @@ def content_security_policy(*, request: HttpRequest) -> str:
     styles = ["'self'", *(_swagger_style_hashes() if _is_swagger_ui(request) else ())]
     directives = {
         "default-src": ["'self'"],
-        "script-src": ["'self'"],
+        "script-src": ["'self'", *_inline_script_hashes()],
         "style-src": styles,
         "img-src": ["'self'", "data:"],
         "media-src": ["'self'", "blob:", *storage],
@@ -213,6 +214,16 @@ def _swagger_style_hashes() -> tuple[str, ...]:
     # holds no template tags: its rendered text is its source text.
     source = get_template("drf_spectacular/swagger_ui.html").template.source
     return tuple(csp_hash(text) for text in _STYLE_BLOCK.findall(source))
+
+
+#: The pages' inline scripts (each a template holding no template tags, included between
+#: ``<script>`` and ``</script>`` as it is): allowed by their hashes, as nothing else inline is.
+INLINE_SCRIPTS = ("projects/_early_decode.js",)
+
+
+@lru_cache(maxsize=1)
+def _inline_script_hashes() -> tuple[str, ...]:
+    return tuple(csp_hash(get_template(name).template.source) for name in INLINE_SCRIPTS)
 
 
 def csp_hash(text: str) -> str:

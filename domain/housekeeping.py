@@ -20,7 +20,7 @@ def projects_expired_delete(*, now: datetime | None = None) -> int:
     """Delete the projects whose retention period is over, with their files."""
     now = now or timezone.now()
     count = 0
-    for project in Project.objects.filter(expires_at__lte=now).prefetch_related("stems", "exports"):
+    for project in Project.objects.filter(expires_at__lte=now):
         with transaction.atomic():
             project_delete(project=project)
         count += 1

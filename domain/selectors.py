@@ -27,7 +27,8 @@ def project_get_for_user(*, user: AbstractBaseUser, project_id: UUID | str) -> P
     project = (
         Project.objects.filter(owner=user, id=project_id)
         .prefetch_related(
-            Prefetch("stems", queryset=Stem.objects.order_by("kind")),
+            # The peaks (hundreds of kB of JSON per stem) only for the peaks endpoint.
+            Prefetch("stems", queryset=Stem.objects.defer("peaks").order_by("kind")),
             Prefetch("jobs", queryset=Job.objects.order_by("created_at")),
         )
         .first()

@@ -49,6 +49,16 @@ def bench_upload(rows: list[Row], server: Stack) -> None:
     )
 
 
+#: Seconds from the navigation's start to the mixer's "isomix:ready" mark (main.js sets it as
+#: Play becomes usable), read from the page's performance timeline: Playwright's own wait adds
+#: its polling of a busy page (0.1–0.3 s here) to a wall-clock figure.
+_READY_S = "() => performance.getEntriesByName('isomix:ready')[0].startTime / 1000"
+#: The same timeline's end of the load event, for the library page.
+_LOADED_S = "() => performance.getEntriesByType('navigation')[0].loadEventEnd / 1000"
+#: Each load in a fresh browser context: nothing cached.
+MIXER_LOADS = 5
+
+
 def bench_mixer(rows: list[Row], server: Stack, project) -> None:
     from django.conf import settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
@@ -61,7 +71,7 @@ def bench_mixer(rows: list[Row], server: Stack, project) -> None:
     session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
     session[HASH_SESSION_KEY] = owner.get_session_auth_hash()
     session.create()
-    ready_times, library_times = [], []
+    ready_times, library_times, wall_times = [], [], []
     with sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path="/usr/bin/chromium",
@@ -70,7 +80,7 @@ def bench_mixer(rows: list[Row], server: Stack, project) -> None:
                   "--disable-background-networking", "--disable-component-update", "--disable-sync",
                   "--autoplay-policy=no-user-gesture-required"],
         )  # fmt: skip
-        for _ in range(3):
+        for _ in range(MIXER_LOADS):
             context = browser.new_context()
             context.add_cookies(
                 [{"name": settings.SESSION_COOKIE_NAME, "value": session.session_key, "url": server.url}]
@@ -79,20 +89,22 @@ def bench_mixer(rows: list[Row], server: Stack, project) -> None:
             start = time.perf_counter()
             page.goto(f"{server.url}/projects/{project.id}/", wait_until="commit")
             page.wait_for_selector('[data-mixer][data-state="ready"]', timeout=60_000, state="attached")
-            ready_times.append(time.perf_counter() - start)
-            start = time.perf_counter()
+            wall_times.append(time.perf_counter() - start)
+            ready_times.append(page.evaluate(_READY_S))
             page.goto(f"{server.url}/projects/", wait_until="load")
-            library_times.append(time.perf_counter() - start)
+            library_times.append(page.evaluate(_LOADED_S))
             context.close()
         cpu_plain, cpu_practice = _practice_cpu(browser, server, project, session.session_key)
         browser.close()
     median = statistics.median(ready_times)
     rows.append(
         Row(
-            "Mixer ready (load → 4 stems decoded, playable), 3-min song, headless Chromium (median of 3)",
+            "Mixer ready (navigation start → 4 stems decoded, playable, the page's own timeline), "
+            f"3-min song, headless Chromium (median of {MIXER_LOADS})",
             f"{median:.2f} s",
             "≤ 2 s",
-            f"library page load: {statistics.median(library_times):.2f} s",
+            f"library page load: {statistics.median(library_times):.2f} s "
+            f"(wall clock through Playwright, its polling included: mixer {statistics.median(wall_times):.2f} s)",
             median <= 2.0,
         )
     )

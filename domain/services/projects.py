@@ -78,7 +78,7 @@ def project_delete(*, project: Project) -> None:
     """
     with transaction.atomic():
         Project.objects.select_for_update().filter(id=project.id).first()
-        stems = list(Stem.objects.filter(project=project))
+        stems = list(Stem.objects.filter(project=project).only("file_key", "preview_key"))
         keys = [project.original_key]
         keys += [k for s in stems for k in (s.file_key, s.preview_key)]
         keys += [e.file_key for e in Export.objects.filter(project=project)]

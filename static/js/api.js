@@ -108,9 +108,20 @@ export async function apiFetch(url, { method = "GET", json, signal } = {}) {
  * @returns {Promise<ArrayBuffer>}
  */
 export async function fetchBinary(url, { signal } = {}) {
+  return binaryFrom(fetch(url, { credentials: "same-origin", signal }));
+}
+
+/**
+ * The body of a fetch() already on its way, as fetchBinary gives it.
+ *
+ * @param {Promise<Response>} answer
+ * @returns {Promise<ArrayBuffer>}
+ * @throws {ApiError} on a network failure or a non-2xx answer (an AbortError as it is)
+ */
+export async function binaryFrom(answer) {
   let response;
   try {
-    response = await fetch(url, { credentials: "same-origin", signal });
+    response = await answer;
   } catch (error) {
     if (error.name === "AbortError") throw error;
     throw new ApiError(fallbackMessage(0), { code: "network" });

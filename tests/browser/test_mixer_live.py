@@ -374,3 +374,40 @@ def test_an_upload_over_the_limit_is_refused_in_the_page_with_the_servers_mb(new
     assert uploads == []
     expect(page.get_by_test_id("project-list-empty")).to_be_visible()
     assert page_errors == []
+
+
+PREVIEW_FILE = re.compile(r".*/files/[^/]+/$")
+
+
+def test_a_preview_the_server_refuses_is_named_in_the_mixer_in_its_words(owner_page: Page, ready_project, page_errors):
+    """The decodes start in the page's inline script; its failures still read as the API's own."""
+    # Given the server answers the first stem's preview with a house-shape 404
+    refused: list[str] = []
+
+    def gone(route) -> None:
+        if refused:
+            route.continue_()
+            return
+        refused.append(route.request.url)
+        body = {"code": "not_found", "message": "The file is gone.", "extra": None}
+        route.fulfill(status=404, content_type="application/json", body=json.dumps(body))
+
+    owner_page.route(PREVIEW_FILE, gone)
+    # When the mixer opens
+    owner_page.goto(f"/projects/{ready_project.project_id}/")
+    # Then it stops with that message, and the inline script is what fetched it
+    mixer = owner_page.get_by_test_id("mixer")
+    expect(mixer).to_have_attribute("data-state", "error", timeout=MIXER_LOAD_TIMEOUT_MS)
+    expect(mixer.locator("[data-mixer-error]")).to_contain_text("Could not load the stems: The file is gone.")
+    assert len(refused) == 1
+    assert owner_page.evaluate("() => window.isomixEarly.decoding.size") == 4
+    assert page_errors == []
+
+
+def test_a_preview_lost_on_the_network_says_so(owner_page: Page, ready_project, page_errors):
+    owner_page.route(PREVIEW_FILE, lambda route: route.abort("connectionreset"))
+    owner_page.goto(f"/projects/{ready_project.project_id}/")
+    mixer = owner_page.get_by_test_id("mixer")
+    expect(mixer).to_have_attribute("data-state", "error", timeout=MIXER_LOAD_TIMEOUT_MS)
+    expect(mixer.locator("[data-mixer-error]")).to_contain_text("The server could not be reached.")
+    assert page_errors == []

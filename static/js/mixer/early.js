@@ -1,23 +1,19 @@
 /**
- * The mixer page's first script: it starts downloading and decoding the stems while the
- * rest of the page loads, because decoding them is most of the wait before Play works.
+ * The stems' decodes that the page's inline <head> script started (templates/projects/
+ * _early_decode.js), in the mixer's terms; and the same work for where it did not run.
  *
- * The template loads it as `<script type="module" async>` in <head> before the classic
- * scripts there (which hold the parser up), right after the stems' preload links, so it runs
- * as soon as it and api.js are fetched; main.js imports it too and gets the same module
- * instance, with the decodes already on their way.
- *
- * Reads, in <head>: `link[rel=preload][data-stem-preview=<kind>]` (one per stem, href: the
- * preview's URL) with `data-sample-rate` (the stems' rate: the AudioContext runs at it, so
- * decoding does not resample; where the output device runs at another rate the browser
- * resamples in real time instead, a much smaller cost).
+ * The inline script runs before anything is fetched, so the decodes begin as each preview's
+ * bytes arrive, not after the page's modules and first style pass. It cannot import
+ * api.js, so its failures are raw (the failed Response, fetch's TypeError); `early` turns
+ * them into api.js's ApiError, as fetchBinary would have thrown.
  *
  * Exports `early`: `{context, decoding}`, the page's AudioContext and a Map of stem kind →
- * Promise<AudioBuffer> (rejecting with api.js's ApiError or the decoder's DOMException),
- * or null when the page has no such links or no Web Audio.
+ * Promise<AudioBuffer> (rejecting with an ApiError or the decoder's DOMException), or null
+ * when the page has no previews or no Web Audio (the mixer then makes its own context with
+ * `createContext`, and `decodeStem` fetches what is not in the Map).
  */
 
-import { fetchBinary } from "../api.js";
+import { binaryFrom, fetchBinary } from "../api.js";
 
 /**
  * The page's AudioContext at `sampleRate` where the browser allows it, not running until Play
@@ -47,19 +43,24 @@ export async function decodeStem(context, url) {
   return context.decodeAudioData(await fetchBinary(url));
 }
 
-function decodeEarly() {
-  const links = [...document.querySelectorAll("link[data-stem-preview]")];
-  if (!links.length) return null;
-  const context = createContext(Number.parseInt(links[0].dataset.sampleRate, 10));
-  if (!context) return null;
-  performance.mark("isomix:decode-start");
-  const decoding = new Map();
-  for (const link of links) {
-    const promise = decodeStem(context, link.href);
-    promise.catch(() => {}); // awaited (and shown) by the mixer; not "unhandled" meanwhile
-    decoding.set(link.dataset.stemPreview, promise);
-  }
-  return { context, decoding };
+/** A decode from the inline script, failing as `decodeStem` would. */
+function adopt(decoded) {
+  return decoded.catch((failure) => {
+    if (failure instanceof Response) return binaryFrom(Promise.resolve(failure)); // its ApiError
+    if (failure instanceof TypeError) return binaryFrom(Promise.reject(failure)); // the network's
+    throw failure;
+  });
 }
 
-export const early = decodeEarly();
+function adoptEarly(started) {
+  if (!started) return null;
+  const decoding = new Map();
+  for (const [kind, decoded] of started.decoding) {
+    const promise = adopt(decoded);
+    promise.catch(() => {}); // awaited (and shown) by the mixer; not "unhandled" meanwhile
+    decoding.set(kind, promise);
+  }
+  return { context: started.context, decoding };
+}
+
+export const early = adoptEarly(window.isomixEarly);
