@@ -110,7 +110,6 @@ class Mixer extends MixerControls {
         statusUrlTemplate: root.dataset.exportUrlTemplate,
         getSettings: () => this.getSettings(),
       });
-      this.connectSocket();
     }
     const presets = root.querySelector("[data-presets]");
     if (presets) {
@@ -126,12 +125,14 @@ class Mixer extends MixerControls {
     }
     exposeDebugHandle(this);
     this.setState("loading");
-    this.load();
+    // The socket only follows exports, which wait for the stems: it connects once they are
+    // in rather than compete with their decoding (the panel polls until it is live).
+    this.load().finally(() => this.connectSocket());
   }
 
   /** Export progress arrives as job events on the project's socket (REST is read by the panel). */
   connectSocket() {
-    if (!this.root.dataset.wsPath) return;
+    if (!this.exportPanel || !this.root.dataset.wsPath) return;
     this.root.dataset.socket = "connecting";
     this.channel = new ProjectChannel({
       wsPath: this.root.dataset.wsPath,
