@@ -4,6 +4,9 @@ from pathlib import Path
 
 import pytest
 
+# The running product (runstudio in a subprocess), for the browser and API contract tests.
+from tests.live_server import studio_server  # noqa: F401 (a fixture)
+
 
 @pytest.fixture(autouse=True)
 def media(settings, tmp_path: Path) -> Path:
