@@ -223,12 +223,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     }
 
 REST_FRAMEWORK = {
+    # The token first: DRF then answers a request without credentials 401 with
+    # ``WWW-Authenticate: Token`` (the session's authenticator has no such header: 403).
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "application.api.schema.IsoMixAutoSchema",
     "EXCEPTION_HANDLER": "application.api.errors.exception_handler",
     # Strict JSON (UTF-8, nesting ≤ 32, finite numbers) refused as 400s, not 500s.
     "DEFAULT_PARSER_CLASSES": [
@@ -251,7 +253,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    "ENUM_NAME_OVERRIDES": {"StemKindEnum": "domain.models.StemKind", "JobKindEnum": "domain.models.Job.Kind"},
+    "ENUM_NAME_OVERRIDES": {
+        "StemKindEnum": "domain.models.StemKind",
+        "JobKindEnum": "domain.models.Job.Kind",
+        "ErrorCodeEnum": "application.api.schema.ERROR_CODE_CHOICES",
+    },
+    # Request bodies as their own components: an upload's `file` is then `format: binary`.
+    "COMPONENT_SPLIT_REQUEST": True,
 }
 
 # Product limits (the Free plan's defaults; plans come later).

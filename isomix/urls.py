@@ -10,6 +10,8 @@ from application.health import health
 from application.login_guard import AdminLoginForm, LoginForm, login_throttled
 from application.metrics import metrics
 
+handler404 = "application.api.errors.api_or_page_not_found"
+
 # The admin's login form goes through the login guard too (AdminSite.login_form is Django's hook).
 admin.site.login_form = AdminLoginForm
 

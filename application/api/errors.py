@@ -14,8 +14,9 @@ from typing import Any
 
 from django.conf import settings
 from django.core import exceptions as django_exceptions
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
+from django.views.defaults import page_not_found
 from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -40,6 +41,16 @@ def request_too_large(max_bytes: int) -> RequestTooLarge:
         code=ErrorCode.REQUEST_TOO_LARGE,
         extra={"max_bytes": max_bytes},
     )
+
+
+def api_or_page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """``handler404``: a path under the API that no route takes answers in the house shape.
+
+    (A route that exists answers its own 404s through :func:`exception_handler`.)
+    """
+    if request.path.startswith("/api/"):
+        return JsonResponse(_body(ErrorCode.NOT_FOUND, str(exceptions.NotFound.default_detail)), status=404)
+    return page_not_found(request, exception)
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:

@@ -31,6 +31,16 @@ class BoundedLimitOffsetPagination(pagination.LimitOffsetPagination):
     #: The furthest a page may start; far beyond any real list, far inside every integer type.
     max_offset = 10**9
 
+    def get_schema_operation_parameters(self, view: APIView) -> list[dict]:
+        bounds = {
+            self.limit_query_param: {"minimum": 1, "maximum": self.max_limit, "default": self.default_limit},
+            self.offset_query_param: {"minimum": 0, "maximum": self.max_offset, "default": 0},
+        }
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            parameter["schema"].update(bounds.get(parameter["name"], {}))
+        return parameters
+
     def paginate_queryset(self, queryset: QuerySet, request: Request, view: APIView | None = None) -> list:
         self.get_offset(request)  # DRF reads the offset after counting: refuse a bad one first
         return super().paginate_queryset(queryset, request, view)

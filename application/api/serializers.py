@@ -25,24 +25,77 @@ def shown_message(message: str) -> str:
 
 
 # ---------------------------------------------------------------- mixer settings (input)
+#
+# The mixer inputs are JSON only, and take JSON's types as the schema states them: DRF's own
+# fields also take `true` for 1.0, `"3"` for 3 and `"yes"` for true, which the schema (and a
+# generated client) calls invalid.
+
+
+class StrictFloatField(serializers.FloatField):
+    """A JSON number (not a boolean, not a string)."""
+
+    def to_internal_value(self, data: Any) -> float:
+        if isinstance(data, bool) or not isinstance(data, int | float):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictIntegerField(serializers.IntegerField):
+    """A JSON integer (a number with no fraction: 3 or 3.0; not a boolean, not a string)."""
+
+    def to_internal_value(self, data: Any) -> int:
+        if isinstance(data, bool) or not isinstance(data, int | float):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictBooleanField(serializers.BooleanField):
+    """JSON ``true`` or ``false``."""
+
+    def to_internal_value(self, data: Any) -> bool:
+        if not isinstance(data, bool):
+            self.fail("invalid", input=data)
+        return data
+
+
+class StrictCharField(serializers.CharField):
+    """A JSON string (DRF's also takes the number 0 as "0")."""
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictChoiceField(serializers.ChoiceField):
+    """One of the choices as the schema's enum states it (DRF's also takes ``"192"`` for 192)."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        try:
+            known = not isinstance(data, bool) and data in self.choices
+        except TypeError:  # a list or an object: unhashable
+            known = False
+        if not known:
+            self.fail("invalid_choice", input=data)
+        return super().to_internal_value(data)
 
 
 class StemMixInputSerializer(serializers.Serializer):
     """One channel strip; the ranges are ``domain.mix``'s, the same the page's faders use."""
 
-    gain_db = serializers.FloatField(min_value=mix.GAIN_DB_MIN, max_value=mix.GAIN_DB_MAX, default=0.0)
-    mute = serializers.BooleanField(default=False)
-    solo = serializers.BooleanField(default=False)
-    pan = serializers.FloatField(min_value=mix.PAN_MIN, max_value=mix.PAN_MAX, default=0.0)
+    gain_db = StrictFloatField(min_value=mix.GAIN_DB_MIN, max_value=mix.GAIN_DB_MAX, default=0.0)
+    mute = StrictBooleanField(default=False)
+    solo = StrictBooleanField(default=False)
+    pan = StrictFloatField(min_value=mix.PAN_MIN, max_value=mix.PAN_MAX, default=0.0)
 
     class Meta:
         ref_name = "StemMix"
 
 
 class LoopInputSerializer(serializers.Serializer):
-    start_s = serializers.FloatField(min_value=0.0)
-    end_s = serializers.FloatField(min_value=0.0)
-    enabled = serializers.BooleanField(default=True)
+    start_s = StrictFloatField(min_value=0.0)
+    end_s = StrictFloatField(min_value=0.0)
+    enabled = StrictBooleanField(default=True)
 
     class Meta:
         ref_name = "LoopRegion"
@@ -61,10 +114,10 @@ class MixSettingsInputSerializer(serializers.Serializer):
     Every field may be left out (at rest: 0 dB, centre, tempo 1, no transpose, no loop).
     """
 
-    master_gain_db = serializers.FloatField(min_value=mix.GAIN_DB_MIN, max_value=mix.GAIN_DB_MAX, default=0.0)
+    master_gain_db = StrictFloatField(min_value=mix.GAIN_DB_MIN, max_value=mix.GAIN_DB_MAX, default=0.0)
     stems = serializers.DictField(child=StemMixInputSerializer(), required=False, default=dict)
-    tempo = serializers.FloatField(min_value=mix.TEMPO_MIN, max_value=mix.TEMPO_MAX, default=1.0)
-    transpose = serializers.IntegerField(min_value=mix.TRANSPOSE_MIN, max_value=mix.TRANSPOSE_MAX, default=0)
+    tempo = StrictFloatField(min_value=mix.TEMPO_MIN, max_value=mix.TEMPO_MAX, default=1.0)
+    transpose = StrictIntegerField(min_value=mix.TRANSPOSE_MIN, max_value=mix.TRANSPOSE_MAX, default=0)
     loop = LoopInputSerializer(required=False, allow_null=True, default=None)
 
     class Meta:
@@ -209,8 +262,8 @@ class ProjectListOutputSerializer(serializers.ModelSerializer):
 class ExportOutputSerializer(serializers.ModelSerializer):
     # The job whose ``job.progress`` events (WebSocket) the page follows for this export.
     job = serializers.UUIDField(source="job_id", read_only=True)
-    state = serializers.CharField(source="job.state")
-    progress = serializers.IntegerField(source="job.progress")
+    state = serializers.ChoiceField(choices=Job.State.choices, source="job.state")
+    progress = serializers.IntegerField(source="job.progress", min_value=0, max_value=100)
     error = serializers.SerializerMethodField()
     filename = serializers.CharField(read_only=True)
     download_url = serializers.SerializerMethodField()

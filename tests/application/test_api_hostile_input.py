@@ -316,9 +316,9 @@ def test_every_code_the_api_answers_with_is_an_error_code(exports, monkeypatch, 
     }
 
     assert {name: (r.status_code, r.json()["code"]) for name, r in answers.items()} == {
-        # SessionAuthentication comes first and names no WWW-Authenticate scheme: DRF answers 403.
-        "anonymous": (403, "not_authenticated"),
-        "bad token": (403, "authentication_failed"),
+        # TokenAuthentication comes first and names its scheme: DRF answers 401, as a token client expects.
+        "anonymous": (401, "not_authenticated"),
+        "bad token": (401, "authentication_failed"),
         "unknown project": (404, "not_found"),
         "wrong method": (405, "method_not_allowed"),
         "wrong media type": (415, "unsupported_media_type"),
@@ -330,6 +330,7 @@ def test_every_code_the_api_answers_with_is_an_error_code(exports, monkeypatch, 
     assert all(r.json()["code"] in set(ErrorCode) for r in answers.values())
     assert all(set(r.json()) == {"code", "message", "extra"} for r in answers.values())
     assert answers["throttled"]["Retry-After"] == "3600"
+    assert answers["anonymous"]["WWW-Authenticate"] == answers["bad token"]["WWW-Authenticate"] == "Token"
     assert_no_export()
 
 

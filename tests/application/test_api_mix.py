@@ -133,5 +133,6 @@ def test_another_users_mix_is_404_and_untouched(client, project, method):
 def test_signed_out_is_refused(project):
     response = APIClient().get(_url(project))
 
-    assert response.status_code in (401, 403)
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == "Token"
     assert response.json()["code"] == "not_authenticated"

@@ -213,7 +213,8 @@ def test_upload_needs_authentication(media, tmp_path):
 
     response = _upload(APIClient(), song)
 
-    assert response.status_code in (401, 403)
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == "Token"
     assert_nothing_left(media)
 
 

@@ -12,7 +12,12 @@ from rest_framework.views import APIView
 
 from application.api.downloads import signed_download_redirect
 from application.api.parsers import StrictJSONParser
-from application.api.serializers import ExportOutputSerializer, MixSettingsInputSerializer, mix_settings_from
+from application.api.serializers import (
+    ExportOutputSerializer,
+    MixSettingsInputSerializer,
+    StrictChoiceField,
+    mix_settings_from,
+)
 from domain import mix
 from domain.models import Export
 from domain.selectors import export_get_for_user, project_get_for_user
@@ -27,7 +32,7 @@ class ExportCreateApi(APIView):
     class InputSerializer(MixSettingsInputSerializer):
         format = serializers.ChoiceField(choices=Export.Format.choices)
         # MP3 only (default 192); a lossless export takes none and ignores it.
-        bitrate_kbps = serializers.ChoiceField(choices=mix.EXPORT_MP3_BITRATES, required=False, allow_null=True)
+        bitrate_kbps = StrictChoiceField(choices=mix.EXPORT_MP3_BITRATES, required=False, allow_null=True)
         region = serializers.ChoiceField(choices=Export.Region.choices, default=Export.Region.ALL)
 
         class Meta:

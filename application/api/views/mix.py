@@ -13,6 +13,7 @@ from application.api.serializers import (
     MixPresetOutputSerializer,
     MixSettingsInputSerializer,
     MixSettingsOutputSerializer,
+    StrictCharField,
 )
 from domain.mix import MIX_PRESET_NAME_MAX
 from domain.selectors import mix_preset_get_for_user, mix_presets_for_project, mix_state_get, project_get_for_user
@@ -74,7 +75,7 @@ class MixPresetsApi(APIView):
     parser_classes = [StrictJSONParser]
 
     class InputSerializer(serializers.Serializer):
-        name = serializers.CharField(max_length=MIX_PRESET_NAME_MAX)
+        name = StrictCharField(max_length=MIX_PRESET_NAME_MAX)
         settings = MixSettingsInputSerializer()
 
         class Meta:

@@ -24,6 +24,7 @@ class ProjectsApi(APIView):
 
     parser_classes = [MultiPartParser, FormParser]
     throttle_classes = [UploadRateThrottle]
+    pagination_class = BoundedLimitOffsetPagination  # what `get` pages with, and the schema says
 
     class InputSerializer(serializers.Serializer):
         file = serializers.FileField(allow_empty_file=True)
@@ -34,7 +35,7 @@ class ProjectsApi(APIView):
 
     @extend_schema(responses=ProjectListOutputSerializer(many=True), operation_id="projects_list")
     def get(self, request: Request) -> Response:
-        paginator = BoundedLimitOffsetPagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(project_list_for_user(user=request.user), request, view=self)
         return paginator.get_paginated_response(ProjectListOutputSerializer(page, many=True).data)
 
