@@ -38,12 +38,16 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from application.routing import websocket_urlpatterns  # noqa: E402
+from application.ws_auth import TokenAuthMiddleware  # noqa: E402
 from isomix.body_limit import BodyLimitMiddleware, body_limits_from_settings  # noqa: E402
 from isomix.status_cache import StatusCacheMiddleware  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": BodyLimitMiddleware(StatusCacheMiddleware.wrap(django_asgi_app), limits=body_limits_from_settings()),
-        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+        # The Origin check first (a program sends its Origin too); the token, inside the session, wins over it.
+        "websocket": AllowedHostsOriginValidator(
+            AuthMiddlewareStack(TokenAuthMiddleware(URLRouter(websocket_urlpatterns)))
+        ),
     }
 )
