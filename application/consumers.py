@@ -6,7 +6,9 @@ in the language of the user's pages: their saved language, else the handshake's
 ``django_language`` cookie, else its Accept-Language (the rules of the HTTP side).
 
 Close codes: 4401 for a visitor who is not signed in (library), 4404 for a project that is not
-the user's (whether it exists or not, as the REST API's 404).
+the user's (whether it exists or not, as the REST API's 404). Both close before accepting, which
+the web server answers with an HTTP 403 to the handshake (the ASGI rule): a client over the
+network sees the 403, never the code. docs/asyncapi.yaml is the contract.
 """
 
 from __future__ import annotations
@@ -63,6 +65,10 @@ class _ProgressConsumer(AsyncJsonWebsocketConsumer):
         if hasattr(self, "group"):
             await self.channel_layer.group_discard(self.group, self.channel_name)
 
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs: Any) -> None:
+        """Clients send nothing (docs/asyncapi.yaml): a frame is dropped undecoded, so a stray one
+        (binary, or text that is not JSON) cannot end the socket with a server error."""
+
     async def job_progress(self, event: dict[str, Any]) -> None:
         await self.send_json(shown_event(event, language=self.language))
 
@@ -98,3 +104,11 @@ class LibraryProgressConsumer(_ProgressConsumer):
             await self.close(code=4401)
             return
         await self.join(user_group(user.pk), user=user)
+
+
+class NoSuchSocketConsumer(AsyncJsonWebsocketConsumer):
+    """Any other ``/ws/…`` path: refused with 4404 (without a route Channels raises, a 500 and a
+    logged traceback for every such handshake)."""
+
+    async def connect(self) -> None:
+        await self.close(code=4404)

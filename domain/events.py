@@ -49,10 +49,14 @@ def job_progress_payload(job) -> dict[str, Any]:
 
 
 def job_progress_publish(job) -> None:
-    """Publish the job's current state once the transaction in progress commits."""
-    payload = job_progress_payload(job)
-    groups = [project_group(payload["project"]), user_group(job.project.owner_id)]
-    transaction.on_commit(lambda: _send(payload, groups=groups))
+    """Publish the job's state once the transaction in progress commits.
+
+    The event is built at the commit, not at the call: what the same transaction records after
+    the job's change (its project's status: an operator's retry sets it back to pending, the
+    stale-job sweep fails it) is then in it, so the event says what was committed.
+    """
+    groups = [project_group(job.project_id), user_group(job.project.owner_id)]
+    transaction.on_commit(lambda: _send(job_progress_payload(job), groups=groups))
 
 
 def _send(payload: dict[str, Any], *, groups: list[str]) -> None:

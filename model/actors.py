@@ -15,7 +15,7 @@ from pathlib import Path
 
 import dramatiq
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from dramatiq.middleware import TimeLimitExceeded
@@ -188,9 +188,11 @@ def _user_message(exc: BaseException) -> str:
 
 def _fail(job: Job, *, technical: str, user_message: str) -> None:
     try:
-        job_set_state(job=job, state=Job.State.FAILED, error=technical, user_error=user_message)
-        if job.kind == Job.Kind.SEPARATE:
-            project_set_status(project=job.project, status=Project.Status.FAILED, error=user_message)
+        # One transaction: the job's event is built at commit, and says the project failed too.
+        with transaction.atomic():
+            job_set_state(job=job, state=Job.State.FAILED, error=technical, user_error=user_message)
+            if job.kind == Job.Kind.SEPARATE:
+                project_set_status(project=job.project, status=Project.Status.FAILED, error=user_message)
     except (JobGone, JobConflict):
         logger.info("job %s: gone before its failure could be recorded", job.id)
 

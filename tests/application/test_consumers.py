@@ -74,6 +74,17 @@ async def test_anonymous_is_refused():
     assert not connected
 
 
+@pytest.mark.parametrize("path", ["/ws/nope/", "/ws/projects/not-a-uuid/", "/ws/"])
+async def test_a_path_no_socket_takes_is_refused_not_a_server_error(path):
+    user = await sync_to_async(user_create)()
+    communicator = WebsocketCommunicator(URLRouter(websocket_urlpatterns), path)
+    communicator.scope["user"] = user
+
+    connected, code = await communicator.connect()
+
+    assert (connected, code) == (False, 4404)
+
+
 # ---------------------------------------------------------------- the library socket
 
 
