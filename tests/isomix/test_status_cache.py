@@ -186,8 +186,8 @@ def test_after_any_write_behind_the_answer_the_next_poll_shows_it(world, cached,
     ("change", "status"),
     [
         (lambda w: Project.objects.filter(id=w["project"].id).delete(), 404),
-        (lambda w: Token.objects.filter(key=w["token"].key).delete(), 403),
-        (lambda w: type(w["owner"]).objects.filter(id=w["owner"].id).update(is_active=False), 403),
+        (lambda w: Token.objects.filter(key=w["token"].key).delete(), 401),
+        (lambda w: type(w["owner"]).objects.filter(id=w["owner"].id).update(is_active=False), 401),
     ],
     ids=["project deleted", "token deleted", "user deactivated"],
 )
