@@ -124,3 +124,12 @@ def test_a_preset_name_is_a_string_and_a_bitrate_one_of_the_numbers():
     assert (preset.status_code, list(preset.json()["extra"]["fields"])) == (400, ["name"])
     assert (export.status_code, list(export.json()["extra"]["fields"])) == (400, ["bitrate_kbps"])
     assert project.mix_presets.count() == 0 and project.exports.count() == 0
+
+
+def test_a_stem_in_the_path_is_one_of_the_stem_kinds(schema):
+    from domain.models import StemKind
+
+    for suffix in ("", "preview/", "peaks/"):
+        operation = schema["paths"][f"/api/v1/projects/{{project_id}}/stems/{{kind}}/{suffix}"]["get"]
+        [kind] = [p for p in operation["parameters"] if p["name"] == "kind"]
+        assert sorted(kind["schema"]["enum"]) == sorted(StemKind.values)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -20,15 +20,19 @@ def _stem_filename(stem: Stem, ext: str) -> str:
     return stem_filename(project_name=stem.project.name, kind=stem.kind, ext=ext)
 
 
+#: The stem named in the path: one of the kinds a separation makes (a kind the project lacks is a 404).
+KIND = OpenApiParameter("kind", str, OpenApiParameter.PATH, enum=StemKind.values)
+
+
 class StemDownloadApi(APIView):
-    @extend_schema(responses={302: None}, operation_id="stems_download")
+    @extend_schema(responses={302: None}, operation_id="stems_download", parameters=[KIND])
     def get(self, request: Request, project_id: str, kind: str):
         stem = stem_get_for_user(user=request.user, project_id=project_id, kind=kind)
         return signed_download_redirect(key=stem.file_key, filename=_stem_filename(stem, "flac"), as_attachment=True)
 
 
 class StemPreviewApi(APIView):
-    @extend_schema(responses={302: None}, operation_id="stems_preview")
+    @extend_schema(responses={302: None}, operation_id="stems_preview", parameters=[KIND])
     def get(self, request: Request, project_id: str, kind: str):
         stem = stem_get_for_user(user=request.user, project_id=project_id, kind=kind)
         ext = stem.preview_key.rsplit(".", 1)[-1]
@@ -45,7 +49,7 @@ class StemPeaksApi(APIView):
         class Meta:
             ref_name = "StemPeaks"
 
-    @extend_schema(responses=OutputSerializer, operation_id="stems_peaks")
+    @extend_schema(responses=OutputSerializer, operation_id="stems_peaks", parameters=[KIND])
     def get(self, request: Request, project_id: str, kind: str) -> Response:
         stem = stem_get_for_user(user=request.user, project_id=project_id, kind=kind)
         return Response(self.OutputSerializer(stem).data)
