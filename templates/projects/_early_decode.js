@@ -8,8 +8,8 @@
 // leaves window.isomixEarly = {context, decoding}: the AudioContext (at the stems' rate, so
 // decoding does not resample; suspended until Play) and a Map of kind -> Promise<AudioBuffer>
 // that rejects with the failed Response, fetch's TypeError or the decoder's DOMException.
-// early.js adopts it (and turns those into the mixer's errors); it does the same work itself
-// where this did not run.
+// early.js adopts it (and turns those into the mixer's errors). This is the one place the
+// page's AudioContext is made.
 //
 // At most `decoders` decode at once: each decode holds one of the renderer's pool threads
 // for its whole length, and Chromium's pool has max(3, cores) of them. Four at once on a

@@ -58,6 +58,16 @@ class BrowserErrors(list):
     """Uncaught JavaScript errors seen on the test's pages (a test asserts there are none)."""
 
 
+def watched_page(context, page_errors: BrowserErrors):
+    """A new page of ``context`` (15 s default timeout): console output printed (pytest shows it
+    for a failed test), uncaught page errors collected in ``page_errors``."""
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    page.on("console", lambda message: print(f"[browser {message.type}] {message.text}"))
+    page.on("pageerror", lambda error: page_errors.append(str(error)))
+    return page
+
+
 @pytest.fixture
 def page_errors() -> BrowserErrors:
     return BrowserErrors()
@@ -74,13 +84,9 @@ def new_page(chromium_browser, studio_server: StudioServer, page_errors: Browser
 
     def open_page():
         context = chromium_browser.new_context(base_url=studio_server.base_url, accept_downloads=True)
-        context.set_default_timeout(15_000)
         context.set_default_navigation_timeout(30_000)
         contexts.append(context)
-        page = context.new_page()
-        page.on("console", lambda message: print(f"[browser {message.type}] {message.text}"))
-        page.on("pageerror", lambda error: page_errors.append(str(error)))
-        return page
+        return watched_page(context, page_errors)
 
     yield open_page
     for context in contexts:

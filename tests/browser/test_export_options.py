@@ -23,6 +23,7 @@ import pytest
 import soundfile as sf
 from playwright.sync_api import Browser, Page, expect
 
+from tests.browser.conftest import watched_page
 from tests.browser.test_mixer_live import ReadyProject, open_mixer
 from tests.browser.test_mixer_panels import api
 from tests.browser.test_studio import (
@@ -69,10 +70,7 @@ def page(chromium_browser: Browser, studio_server, export_project: ReadyProject,
     context = chromium_browser.new_context(
         base_url=studio_server.base_url, storage_state=export_project.storage_state, accept_downloads=True
     )
-    context.set_default_timeout(15_000)
-    page = context.new_page()
-    page.on("console", lambda message: print(f"[browser {message.type}] {message.text}"))
-    page.on("pageerror", lambda error: page_errors.append(str(error)))
+    page = watched_page(context, page_errors)
     api(page, "DELETE", f"/api/v1/projects/{export_project.project_id}/mix/")  # each test mixes anew
     yield page
     context.close()

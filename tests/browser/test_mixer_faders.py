@@ -22,6 +22,7 @@ from playwright.sync_api import Page, expect
 
 from domain import mix
 from tests.browser import test_mixer_live
+from tests.browser.conftest import watched_page
 from tests.browser.test_mixer_live import ReadyProject
 from tests.browser.test_mixer_practice import fresh_mixer, listen, settings
 
@@ -56,10 +57,7 @@ def phone_page(chromium_browser, studio_server, ready_project: ReadyProject, pag
         has_touch=True,
         device_scale_factor=2,
     )
-    context.set_default_timeout(15_000)
-    page = context.new_page()
-    page.on("console", lambda message: print(f"[browser {message.type}] {message.text}"))
-    page.on("pageerror", lambda error: page_errors.append(str(error)))
+    page = watched_page(context, page_errors)
     yield page
     context.close()
 

@@ -26,6 +26,7 @@ from playwright.sync_api import Page, expect
 
 from application.api.uploads import too_large
 from domain import mix
+from tests.browser.conftest import watched_page
 from tests.browser.test_studio import (
     EXPORT_TIMEOUT_MS,
     MIXER_LOAD_TIMEOUT_MS,
@@ -82,10 +83,7 @@ def ready_project(chromium_browser, studio_server, tmp_path_factory: pytest.Temp
 def owner_page(chromium_browser, studio_server, ready_project: ReadyProject, page_errors):
     """A page (not yet navigated) signed in as the ready project's owner."""
     context = chromium_browser.new_context(base_url=studio_server.base_url, storage_state=ready_project.storage_state)
-    context.set_default_timeout(15_000)
-    page = context.new_page()
-    page.on("console", lambda message: print(f"[browser {message.type}] {message.text}"))
-    page.on("pageerror", lambda error: page_errors.append(str(error)))
+    page = watched_page(context, page_errors)
     yield page
     context.close()
 

@@ -23,6 +23,7 @@ import pytest
 import soundfile as sf
 from playwright.sync_api import Browser, Page, Route, expect
 
+from tests.browser.conftest import watched_page
 from tests.browser.test_mixer_live import ReadyProject, open_mixer
 from tests.browser.test_studio import (
     SAMPLE_RATE,
@@ -77,10 +78,7 @@ def page(chromium_browser: Browser, studio_server, panel_project: ReadyProject, 
     context = chromium_browser.new_context(
         base_url=studio_server.base_url, storage_state=panel_project.storage_state, viewport=DESKTOP
     )
-    context.set_default_timeout(15_000)
-    page = context.new_page()
-    page.on("console", lambda message: print(f"[browser {message.type}] {message.text}"))
-    page.on("pageerror", lambda error: page_errors.append(str(error)))
+    page = watched_page(context, page_errors)
     clean_slate(page, panel_project)
     yield page
     context.close()

@@ -72,36 +72,35 @@ def _song(path: Path, *, seconds: float = 4.0, hz: float = 220.0) -> Path:
     return path
 
 
-def _ready_project(base_url: str, token: str, song: Path) -> str:
-    headers = {"Authorization": f"Token {token}"}
-    with song.open("rb") as f:
-        response = requests.post(f"{base_url}/api/v1/projects/", headers=headers, files={"file": f}, timeout=60)
-    assert response.status_code == 202, response.text
-    project_id = response.json()["id"]
+def _wait_for(url: str, token: str, *, field: str, done: str) -> None:
+    """Read ``url`` until its ``field`` is ``done`` (a ``failed`` one fails the test)."""
     deadline = time.monotonic() + READY_TIMEOUT_S
     while time.monotonic() < deadline:
-        status = requests.get(f"{base_url}/api/v1/projects/{project_id}/", headers=headers, timeout=10).json()
-        if status["status"] == "ready":
-            return project_id
-        assert status["status"] != "failed", status
+        body = requests.get(url, headers={"Authorization": f"Token {token}"}, timeout=10).json()
+        if body[field] == done:
+            return
+        assert body[field] != "failed", body
         time.sleep(0.5)
-    pytest.fail(f"project {project_id} was not ready within {READY_TIMEOUT_S} s")
+    pytest.fail(f"{url} was not {done} within {READY_TIMEOUT_S} s")
+
+
+def _ready_project(base_url: str, token: str, song: Path) -> str:
+    with song.open("rb") as f:
+        response = requests.post(f"{base_url}/api/v1/projects/", headers={"Authorization": f"Token {token}"},
+                                 files={"file": f}, timeout=60)  # fmt: skip
+    assert response.status_code == 202, response.text
+    project_id = response.json()["id"]
+    _wait_for(f"{base_url}/api/v1/projects/{project_id}/", token, field="status", done="ready")
+    return project_id
 
 
 def _export_done(base_url: str, token: str, project_id: str) -> str:
-    headers = {"Authorization": f"Token {token}"}
     url = f"{base_url}/api/v1/projects/{project_id}/exports/"
-    response = requests.post(url, headers=headers, json={"format": "wav"}, timeout=30)
+    response = requests.post(url, headers={"Authorization": f"Token {token}"}, json={"format": "wav"}, timeout=30)
     assert response.status_code == 202, response.text
     export_id = response.json()["id"]
-    deadline = time.monotonic() + READY_TIMEOUT_S
-    while time.monotonic() < deadline:
-        export = requests.get(f"{base_url}/api/v1/exports/{export_id}/", headers=headers, timeout=10).json()
-        if export["state"] == "done":
-            return export_id
-        assert export["state"] != "failed", export
-        time.sleep(0.5)
-    pytest.fail(f"export {export_id} was not done within {READY_TIMEOUT_S} s")
+    _wait_for(f"{base_url}/api/v1/exports/{export_id}/", token, field="state", done="done")
+    return export_id
 
 
 def _preset(base_url: str, token: str, project_id: str) -> str:

@@ -7,36 +7,13 @@
  * api.js, so its failures are raw (the failed Response, fetch's TypeError); `early` turns
  * them into api.js's ApiError, as fetchBinary would have thrown.
  *
- * Exports `early`: `{context, decoding}`, the page's AudioContext and a Map of stem kind →
- * Promise<AudioBuffer> (rejecting with an ApiError or the decoder's DOMException), or null
- * when the page has no previews or no Web Audio (the mixer then makes its own context with
- * `createContext`, and `decodeStem` fetches what is not in the Map).
+ * Exports `early`: `{context, decoding}`, the page's AudioContext (made by the inline script,
+ * the one place it is made) and a Map of stem kind → Promise<AudioBuffer> (rejecting with an
+ * ApiError or the decoder's DOMException), or null when the page has no previews or the
+ * browser no Web Audio; and `decodeStem`, for a strip that is not in the Map.
  */
 
 import { binaryFrom, fetchBinary } from "../api.js";
-
-/**
- * The page's AudioContext at `sampleRate` where the browser allows it, not running until Play
- * (where autoplay is allowed it would start at once, rendering silence while the stems decode).
- *
- * @param {number} sampleRate  Hz, or NaN for the browser's own rate
- * @returns {AudioContext | null}  null without the Web Audio API
- */
-export function createContext(sampleRate) {
-  const AudioContextClass = window.AudioContext || window.webkitAudioContext;
-  if (!AudioContextClass) return null;
-  let context = null;
-  if (sampleRate >= 8000 && sampleRate <= 96000) {
-    try {
-      context = new AudioContextClass({ sampleRate });
-    } catch {
-      // A rate this browser does not run at: its own, and decoding resamples.
-    }
-  }
-  context = context || new AudioContextClass();
-  if (context.state === "running") context.suspend().catch(() => {});
-  return context;
-}
 
 /** Download and decode one preview. */
 export async function decodeStem(context, url) {

@@ -7,9 +7,6 @@
  *   data-exports-url, data-export-url-template   the export panel's (export.js)
  *   data-ws-path        the project's WebSocket ("/ws/projects/<id>/"); its `job.progress`
  *                       events drive the export panel
- *   data-sample-rate    the stems' sample rate: the AudioContext runs at it, so decoding the
- *                       previews does not resample them (the output is resampled instead,
- *                       in real time, where the device runs at another rate)
  *   data-mixer-ranges   JSON of domain/mix.py `mixer_ranges()`: gain_db, pan, tempo and
  *                       transpose ranges ({"min", "max", "step"}), peaks_per_second, loop_min_s;
  *                       the graph clamps to it (the inputs' min/max/step are rendered from it)
@@ -22,12 +19,12 @@
  * [data-stem] strips (strips.js), [data-presets] (presets.js), [data-export-form] (export.js),
  * [data-shortcuts-dialog] (keyboard.js). Stem audio comes from each strip's data-preview-url;
  * the template also preloads those URLs (<link rel=preload as=fetch data-stem-preview=<kind>
- * data-sample-rate>), so they download while the scripts load, and early.js starts decoding
- * them from those links before anything else runs.
+ * data-sample-rate>), so they download while the scripts load, and the inline head script
+ * (templates/projects/_early_decode.js, adopted by early.js) decodes them as they arrive.
  *
  * Debug handle for tests and the bench: `window.isomixMixer` (debug-handle.js). For the
  * bench and the console, the load is marked on the page's timeline (performance.mark):
- * isomix:decode-start (early.js), isomix:load-start, isomix:stems-decoded, isomix:ready.
+ * isomix:decode-start (the inline script), isomix:load-start, isomix:stems-decoded, isomix:ready.
  */
 
 import { errorMessage, showError } from "../api.js";
@@ -45,7 +42,7 @@ import { ProjectChannel } from "./socket.js";
 import { StemStrip, bindRange } from "./strips.js";
 import { Transport } from "./transport.js";
 import { exposeDebugHandle } from "./debug-handle.js";
-import { createContext, early } from "./early.js";
+import { early } from "./early.js";
 import { drawWaveforms, loadStems } from "./stems-loader.js";
 
 /** Touch screens are told of taps, keyboards of keys. */
@@ -79,7 +76,7 @@ class Mixer extends MixerControls {
       this.fail(interpolate(gettext("The mixer cannot start: %(message)s."), { message: error.message }, true));
       return;
     }
-    this.context = early ? early.context : createContext(Number.parseInt(root.dataset.sampleRate, 10));
+    this.context = early ? early.context : null; // made by the page's inline script, where Web Audio exists
     if (!this.context) {
       this.fail(gettext("This browser cannot play audio with the Web Audio API. Try a current Chrome, Firefox or Safari."));
       return;
