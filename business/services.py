@@ -1,14 +1,19 @@
-"""Writes of the business app: a user's account and the settings kept on it."""
+"""Writes of the business app: a user's account, the settings kept on it, and its plan."""
 
 from __future__ import annotations
+
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from business.models import Account
+from business.models import Account, Plan
+from business.selectors import plan_default, plan_for_account
 from domain.exceptions import ErrorCode, IsoMixError
+from domain.services import projects_expiry_cap, projects_expiry_extend
 
 
 def account_get_or_create(*, user: AbstractBaseUser) -> Account:
@@ -22,7 +27,7 @@ def account_get_or_create(*, user: AbstractBaseUser) -> Account:
         return account
     try:
         with transaction.atomic():
-            account = Account(user=user)
+            account = Account(user=user, applied_plan=plan_default())
             # The database's unique user decides the race (a uniqueness query here could not).
             account.full_clean(validate_unique=False)
             account.save()
@@ -53,4 +58,64 @@ def account_language_set(*, user: AbstractBaseUser, language: str) -> Account:
         account.language = language
         account.full_clean()
         account.save(update_fields=["language", "updated_at"])
+    return account
+
+
+def _kept_days(days: int) -> float:
+    return float("inf") if days <= 0 else float(days)
+
+
+def account_plan_sync(*, account: Account, now: datetime | None = None) -> Plan | None:
+    """Give the account's songs the retention of the plan it is on now, once per plan change.
+
+    A plan that keeps songs longer (an upgrade) keeps every song that long from its upload; one
+    that keeps them for less (a downgrade) keeps them until its retention, counted from the
+    change, runs out, so nothing disappears at once and the account page can say until when.
+    Returns the plan the account is on.
+    """
+    now = now or timezone.now()
+    plan = plan_for_account(account, now=now)
+    if plan is None or account.applied_plan_id == plan.id:
+        return plan
+    before = account.applied_plan
+    if before is not None:
+        if _kept_days(plan.retention_days) < _kept_days(before.retention_days):
+            projects_expiry_cap(owner_id=account.user_id, until=now + timedelta(days=plan.retention_days))
+            account.downgraded_at = now
+        elif _kept_days(plan.retention_days) > _kept_days(before.retention_days):
+            projects_expiry_extend(owner_id=account.user_id, retention_days=plan.retention_days)
+            account.downgraded_at = None
+    account.applied_plan = plan
+    account.save(update_fields=["applied_plan", "downgraded_at", "updated_at"])
+    return plan
+
+
+def accounts_plan_sweep(*, now: datetime | None = None) -> int:
+    """Apply the plan changes that time alone makes (an operator's grant or a grace period that
+    ended); events and the admin apply theirs at once. Returns how many accounts changed plan."""
+    now = now or timezone.now()
+    changed = 0
+    default = plan_default()
+    candidates = Account.objects.select_related("plan", "subscription", "applied_plan")
+    if default is not None:
+        candidates = candidates.exclude(applied_plan=default)
+    for account in candidates:
+        with transaction.atomic():
+            before = account.applied_plan_id
+            if account_plan_sync(account=account, now=now) is not None and account.applied_plan_id != before:
+                changed += 1
+    return changed
+
+
+def plan_grant(*, account: Account, plan: Plan, days: int, now: datetime | None = None) -> Account:
+    """An operator gives the account ``plan`` for ``days`` days from now (then it falls back)."""
+    if days <= 0:
+        raise IsoMixError(_("A grant lasts at least one day."), code=ErrorCode.INVALID_INPUT)
+    now = now or timezone.now()
+    with transaction.atomic():
+        account.plan = plan
+        account.plan_until = now + timedelta(days=days)
+        account.full_clean()
+        account.save(update_fields=["plan", "plan_until", "updated_at"])
+        account_plan_sync(account=account, now=now)
     return account

@@ -48,6 +48,9 @@ class Project(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     expires_at = models.DateTimeField(null=True, blank=True)
+    #: The owner's plan limits when the song was uploaded (business.selectors.PlanLimits): its
+    #: jobs run under them, so a downgrade after the upload does not fail work already accepted.
+    limits = models.JSONField(default=dict, blank=True, help_text=_("Plan limits at upload."))
 
     class Meta:
         ordering = ["-created_at"]

@@ -262,14 +262,31 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
 }
 
-# Product limits (the Free plan's defaults; plans come later).
-ISOMIX_MAX_UPLOAD_MB = env.int("ISOMIX_MAX_UPLOAD_MB", default=100)
-ISOMIX_MAX_DURATION_S = env.float("ISOMIX_MAX_DURATION_S", default=20 * 60)
-# Projects are deleted this many days after upload (0 keeps them).
-ISOMIX_RETENTION_DAYS = env.int("ISOMIX_RETENTION_DAYS", default=30)
+# The largest upload this server takes, whatever the plan: the body limit refuses a bigger
+# one before reading it. Every other limit (upload size and length per plan, uploads a day,
+# separation minutes, export formats, retention...) is a Plan row, edited in the admin.
+ISOMIX_MAX_UPLOAD_MB = env.int("ISOMIX_MAX_UPLOAD_MB", default=250)
 # A running job whose worker has not reported for this long is requeued or failed.
 ISOMIX_JOB_STALE_AFTER_S = env.int("ISOMIX_JOB_STALE_AFTER_S", default=90)
-ISOMIX_EXPORT_FORMATS = env.list("ISOMIX_EXPORT_FORMATS", default=["mp3", "wav", "flac"])
+
+# --- Billing (Stripe). Without a secret key and both prices billing is off (the embedded
+# default): the pricing page says so and operators assign plans in the admin.
+STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")
+STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")
+ISOMIX_STRIPE_PRICE_PRO_MONTHLY = env("ISOMIX_STRIPE_PRICE_PRO_MONTHLY", default="")
+ISOMIX_STRIPE_PRICE_PRO_YEARLY = env("ISOMIX_STRIPE_PRICE_PRO_YEARLY", default="")
+# Where the Stripe SDK sends its calls; empty: Stripe's own. (Tests point it at a local stand-in.)
+ISOMIX_STRIPE_API_BASE = env("ISOMIX_STRIPE_API_BASE", default="")
+# After a failed payment the plan stays Pro this many days, then falls back to Free.
+ISOMIX_BILLING_GRACE_DAYS = env.int("ISOMIX_BILLING_GRACE_DAYS", default=7)
+
+# --- Email (password reset, email change): printed to the console in the embedded default;
+# EMAIL_URL (smtp://user:password@host:587, submission+tls) in production.
+if env("EMAIL_URL", default=""):
+    vars().update(env.email_url("EMAIL_URL"))
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="IsoMix Studio <no-reply@localhost>")
 
 # Separation: "auto" uses Demucs when its weights are found, else the bundled offline separator.
 ISOMIX_SEPARATION_ENGINE = env("ISOMIX_SEPARATION_ENGINE", default="auto")

@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from application import pages
 from application.api.downloads import signed_file
+from application.api.webhooks import stripe_webhook
 from application.health import health
 from application.login_guard import AdminLoginForm, LoginForm, login_throttled
 from application.metrics import metrics
@@ -28,6 +29,26 @@ urlpatterns = [
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("pricing/", pages.pricing, name="pricing"),
+    path("account/", pages.account, name="account"),
+    path("account/email/", pages.account_email, name="account_email"),
+    path("account/delete/", pages.account_delete, name="account_delete"),
+    # Password reset by email: Django's own views (templates under registration/).
+    path("accounts/password/reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),
+    path("accounts/password/reset/sent/", auth_views.PasswordResetDoneView.as_view(), name="password_reset_done"),
+    path(
+        "accounts/password/reset/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path(
+        "accounts/password/reset/done/",
+        auth_views.PasswordResetCompleteView.as_view(),
+        name="password_reset_complete",
+    ),
+    path("accounts/password/change/", auth_views.PasswordChangeView.as_view(), name="password_change"),
+    path("accounts/password/change/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
+    path("billing/stripe/webhook/", stripe_webhook, name="stripe-webhook"),
     path("projects/", pages.library, name="library"),
     path("projects/<uuid:project_id>/", pages.project_detail, name="project_detail"),
     path("projects/<uuid:project_id>/delete/", pages.project_delete, name="project_delete"),

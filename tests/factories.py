@@ -94,3 +94,30 @@ def catalogue_write(*, root: Path, language: str, messages: dict[str, str]) -> P
     (folder / "django.po").write_text(header + entries, encoding="utf-8")
     subprocess.run(["msgfmt", "-o", str(folder / "django.mo"), str(folder / "django.po")], check=True)
     return root
+
+
+def plan_update(slug: str = "free", **limits) -> None:
+    """Change limits of a plan the data migration made (``plan_update("free", uploads_per_day=1)``)."""
+    from business.models import Plan
+
+    plan = Plan.objects.get(slug=slug)
+    for field, value in limits.items():
+        setattr(plan, field, value)
+    plan.full_clean()
+    plan.save()
+
+
+def user_make_pro(user: AbstractBaseUser) -> AbstractBaseUser:
+    """Put ``user`` on the Pro plan, as an operator's assignment does (no subscription)."""
+    from business.models import Plan
+    from business.services import account_get_or_create, account_plan_sync
+
+    account = account_get_or_create(user=user)
+    account.plan = Plan.objects.get(slug="pro")
+    account.save(update_fields=["plan"])
+    account_plan_sync(account=account)
+    return user
+
+
+def pro_user_create(*, username: str | None = None) -> AbstractBaseUser:
+    return user_make_pro(user_create(username=username))

@@ -15,6 +15,8 @@ view that exists now and every one added later:
 - 429 ``throttled``/``too_many_attempts`` with ``Retry-After``: an unsafe method of a throttled
   view (the throttles count work, never reads), or the
   token endpoint (the login guard locks an account out);
+- 402 ``quota_exceeded``/``plan_required``, 503 ``billing_disabled``…: what only the view
+  knows, from its ``error_responses`` (method → status → description);
 - whatever a view declares itself (``extend_schema(responses=...)``) is kept as declared.
 """
 
@@ -84,6 +86,9 @@ class IsoMixAutoSchema(AutoSchema):
                 "Too many requests: retry after the given seconds.",
                 {"Retry-After": _header("Seconds to wait.")},
             )
+        # What only the view knows: a limit of the plan (402), billing being off (503)...
+        for status, description in getattr(self.view, "error_responses", {}).get(method, {}).items():
+            statuses[status] = (description, {})
         return statuses
 
     def _has_query_parameters(self) -> bool:

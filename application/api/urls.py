@@ -7,6 +7,10 @@ app_name = "api"
 
 urlpatterns = [
     path("auth/token/", AuthTokenCreateApi.as_view(), name="auth-token"),
+    path("account/", views.AccountApi.as_view(), name="account"),
+    path("plans/", views.PlansApi.as_view(), name="plans"),
+    path("billing/checkout/", views.CheckoutCreateApi.as_view(), name="billing-checkout"),
+    path("billing/portal/", views.PortalCreateApi.as_view(), name="billing-portal"),
     path("projects/", views.ProjectsApi.as_view(), name="projects"),
     path("projects/<uuid:project_id>/", views.ProjectDetailApi.as_view(), name="project-detail"),
     path("projects/<uuid:project_id>/mix/", views.MixStateApi.as_view(), name="mix-state"),

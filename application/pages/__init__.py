@@ -1,8 +1,20 @@
 """Server-rendered pages, one module per page. They read through selectors and write through services only."""
 
 from application.pages.accounts import home, signup
+from application.pages.billing import account, account_delete, account_email, pricing
 from application.pages.language import language_set
 from application.pages.library import library
 from application.pages.project import project_delete, project_detail
 
-__all__ = ["home", "language_set", "library", "project_delete", "project_detail", "signup"]
+__all__ = [
+    "account",
+    "account_delete",
+    "account_email",
+    "home",
+    "language_set",
+    "library",
+    "pricing",
+    "project_delete",
+    "project_detail",
+    "signup",
+]

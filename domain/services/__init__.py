@@ -28,7 +28,13 @@ from domain.services.mix import (
     mix_state_reset,
     mix_state_save,
 )
-from domain.services.projects import project_create, project_delete, project_set_status
+from domain.services.projects import (
+    project_create,
+    project_delete,
+    project_set_status,
+    projects_expiry_cap,
+    projects_expiry_extend,
+)
 from domain.services.stems import stems_save, stems_share
 from domain.services.uploads import InspectedUpload, upload_inspect
 
@@ -50,6 +56,8 @@ __all__ = [
     "project_create",
     "project_delete",
     "project_set_status",
+    "projects_expiry_cap",
+    "projects_expiry_extend",
     "stems_save",
     "stems_share",
     "storage_delete_now",

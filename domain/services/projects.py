@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
-from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import DateTimeField, ExpressionWrapper, F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -33,19 +32,27 @@ def _display_name(*, name: str, filename: str) -> str:
 
 
 def project_create(
-    *, owner: AbstractBaseUser, inspected: InspectedUpload, original_filename: str, name: str = ""
+    *,
+    owner: AbstractBaseUser,
+    inspected: InspectedUpload,
+    original_filename: str,
+    retention_days: int,
+    limits: dict[str, Any] | None = None,
+    name: str = "",
 ) -> Project:
     """Store the original under a generated key and record the project.
 
-    The caller runs this in a transaction and deletes ``project.original_key`` if that
-    transaction fails (see ``model.services.project_upload``); a failure here cleans up itself.
+    ``retention_days`` (0: kept until deleted) and ``limits`` are the owner's plan's at upload
+    (``limits`` is kept as given, for the jobs to come). The caller runs this in a transaction and
+    deletes ``project.original_key`` if that transaction fails (see
+    ``model.services.project_upload``); a failure here cleans up itself.
     """
     project_id = uuid4()
     key = storage_keys.original_key(project_id=project_id, ext=inspected.info.extension)
-    retention_days = settings.ISOMIX_RETENTION_DAYS
     project = Project(
         id=project_id,
         owner=owner,
+        limits=limits or {},
         expires_at=timezone.now() + timedelta(days=retention_days) if retention_days > 0 else None,
         name=_display_name(name=name, filename=original_filename),
         original_key=key,
@@ -95,6 +102,24 @@ def _stem_keys_in_use(keys: list[str]) -> set[str]:
     ):
         in_use.update((file_key, preview_key))
     return in_use & set(keys)
+
+
+def projects_expiry_extend(*, owner_id: int, retention_days: int) -> int:
+    """Give every project of the owner ``retention_days`` from its upload (0: keep them all):
+    a plan with a longer retention. Returns how many projects it changed."""
+    projects = Project.objects.filter(owner_id=owner_id)
+    if retention_days <= 0:
+        return projects.exclude(expires_at=None).update(expires_at=None)
+    until = ExpressionWrapper(F("created_at") + timedelta(days=retention_days), output_field=DateTimeField())
+    return projects.update(expires_at=until)
+
+
+def projects_expiry_cap(*, owner_id: int, until: datetime) -> int:
+    """Keep no project of the owner past ``until`` (a plan with a shorter retention: the songs stay
+    until its retention, counted from the change, runs out). Returns how many projects it changed."""
+    return (
+        Project.objects.filter(owner_id=owner_id).filter(Q(expires_at=None) | Q(expires_at__gt=until)).update(expires_at=until)
+    )
 
 
 def project_set_status(*, project: Project, status: str, error: str = "", **facts: Any) -> Project:

@@ -1,0 +1,1 @@
+"""The account: who the user is, their plan, usage and subscription; the plans (placeholder)."""
