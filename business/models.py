@@ -86,7 +86,9 @@ class Plan(models.Model):
         verbose_name = _("plan")
         verbose_name_plural = _("plans")
         constraints = [
-            models.UniqueConstraint(fields=["is_default"], condition=models.Q(is_default=True), name="plan_one_default"),
+            models.UniqueConstraint(
+                fields=["is_default"], condition=models.Q(is_default=True), name="plan_one_default"
+            ),
             models.UniqueConstraint(fields=["is_paid"], condition=models.Q(is_paid=True), name="plan_one_paid"),
         ]
 
@@ -129,7 +131,9 @@ class Account(models.Model):
     #: reservations of one account run one after the other on SQLite and PostgreSQL alike.
     usage_lock = models.PositiveBigIntegerField(default=0, editable=False)
     #: The plan whose retention the account's songs were last given (business.services.account_plan_sync).
-    applied_plan = models.ForeignKey(Plan, on_delete=models.SET_NULL, null=True, blank=True, editable=False, related_name="+")
+    applied_plan = models.ForeignKey(
+        Plan, on_delete=models.SET_NULL, null=True, blank=True, editable=False, related_name="+"
+    )
     #: When the account last fell back to a plan with a shorter retention (shown on the account page).
     downgraded_at = models.DateTimeField(_("downgraded at"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

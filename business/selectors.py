@@ -79,20 +79,23 @@ class PlanLimits:
         return cls(**values)
 
 
-#: Only for a database whose plans an operator deleted: the Free plan of the data migration.
-FALLBACK_LIMITS = PlanLimits(
-    plan="free", name="Free", max_upload_bytes=50_000_000, max_duration_s=600.0, uploads_per_day=5,
-    separation_seconds_per_month=60 * 60, concurrent_jobs=1, engines=("offline", "htdemucs"),
-    export_formats=("mp3",), stems_zip=False, mp3_max_kbps=192, retention_days=7, lyrics_per_month=3,
-    remixes_per_month=3, priority=False,
-)  # fmt: skip
+def _plan_fallback() -> Plan:
+    """Only for a database whose plans an operator deleted: the Free plan of the data migration."""
+    return Plan(
+        slug="free", name="Free", is_default=True, max_upload_mb=50, max_duration_min=10, uploads_per_day=5,
+        separation_minutes_per_month=60, concurrent_jobs=2, engines=["offline", "htdemucs"],
+        export_formats=["mp3"], mp3_max_kbps=192, retention_days=7, lyrics_per_month=3, remixes_per_month=3,
+    )  # fmt: skip
+
 
 #: Subscription states that give the paid plan (past_due too, until its grace period ends).
 PAID_STATUSES = (Subscription.Status.ACTIVE, Subscription.Status.TRIALING)
 
 
-def plan_default() -> Plan | None:
-    return Plan.objects.filter(is_default=True).first() or Plan.objects.order_by("order", "id").first()
+def plan_default() -> Plan:
+    return (
+        Plan.objects.filter(is_default=True).first() or Plan.objects.order_by("order", "id").first() or _plan_fallback()
+    )
 
 
 def plan_paid() -> Plan | None:
@@ -129,7 +132,7 @@ def _subscription(account: Account | None) -> Subscription | None:
         return None
 
 
-def plan_for_account(account: Account | None, *, now: datetime | None = None) -> Plan | None:
+def plan_for_account(account: Account | None, *, now: datetime | None = None) -> Plan:
     now = now or timezone.now()
     if account is not None:
         if subscription_is_paid(_subscription(account), now=now):
@@ -141,18 +144,16 @@ def plan_for_account(account: Account | None, *, now: datetime | None = None) ->
     return plan_default()
 
 
-def plan_for_user(*, user: AbstractBaseUser | None, now: datetime | None = None) -> Plan | None:
+def plan_for_user(*, user: AbstractBaseUser | None, now: datetime | None = None) -> Plan:
     return plan_for_account(_account(user), now=now)
 
 
 def plan_limits_for_user(*, user: AbstractBaseUser | None, now: datetime | None = None) -> PlanLimits:
-    plan = plan_for_user(user=user, now=now)
-    return PlanLimits.from_plan(plan) if plan is not None else FALLBACK_LIMITS
+    return PlanLimits.from_plan(plan_for_user(user=user, now=now))
 
 
 def plan_limits_for_account(account: Account | None, *, now: datetime | None = None) -> PlanLimits:
-    plan = plan_for_account(account, now=now)
-    return PlanLimits.from_plan(plan) if plan is not None else FALLBACK_LIMITS
+    return PlanLimits.from_plan(plan_for_account(account, now=now))
 
 
 def billing_anchor(account: Account | None) -> datetime | None:

@@ -5,7 +5,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -13,7 +16,8 @@ from django.utils.translation import gettext as _
 from business.models import Account, Plan
 from business.selectors import plan_default, plan_for_account
 from domain.exceptions import ErrorCode, IsoMixError
-from domain.services import projects_expiry_cap, projects_expiry_extend
+from domain.models import Project
+from domain.services import project_delete, projects_expiry_cap, projects_expiry_extend
 
 
 def account_get_or_create(*, user: AbstractBaseUser) -> Account:
@@ -27,7 +31,8 @@ def account_get_or_create(*, user: AbstractBaseUser) -> Account:
         return account
     try:
         with transaction.atomic():
-            account = Account(user=user, applied_plan=plan_default())
+            default = plan_default()
+            account = Account(user=user, applied_plan=default if default.pk is not None else None)
             # The database's unique user decides the race (a uniqueness query here could not).
             account.full_clean(validate_unique=False)
             account.save()
@@ -65,7 +70,7 @@ def _kept_days(days: int) -> float:
     return float("inf") if days <= 0 else float(days)
 
 
-def account_plan_sync(*, account: Account, now: datetime | None = None) -> Plan | None:
+def account_plan_sync(*, account: Account, now: datetime | None = None) -> Plan:
     """Give the account's songs the retention of the plan it is on now, once per plan change.
 
     A plan that keeps songs longer (an upgrade) keeps every song that long from its upload; one
@@ -75,7 +80,7 @@ def account_plan_sync(*, account: Account, now: datetime | None = None) -> Plan 
     """
     now = now or timezone.now()
     plan = plan_for_account(account, now=now)
-    if plan is None or account.applied_plan_id == plan.id:
+    if plan.pk is None or account.applied_plan_id == plan.id:
         return plan
     before = account.applied_plan
     if before is not None:
@@ -97,12 +102,13 @@ def accounts_plan_sweep(*, now: datetime | None = None) -> int:
     changed = 0
     default = plan_default()
     candidates = Account.objects.select_related("plan", "subscription", "applied_plan")
-    if default is not None:
+    if default.pk is not None:
         candidates = candidates.exclude(applied_plan=default)
     for account in candidates:
         with transaction.atomic():
             before = account.applied_plan_id
-            if account_plan_sync(account=account, now=now) is not None and account.applied_plan_id != before:
+            account_plan_sync(account=account, now=now)
+            if account.applied_plan_id != before:
                 changed += 1
     return changed
 
@@ -119,3 +125,33 @@ def plan_grant(*, account: Account, plan: Plan, days: int, now: datetime | None 
         account.save(update_fields=["plan", "plan_until", "updated_at"])
         account_plan_sync(account=account, now=now)
     return account
+
+
+def account_email_set(*, user: AbstractBaseUser, email: str) -> AbstractBaseUser:
+    """Change the user's email address (the caller has checked their password): a valid address
+    no other user has, compared without regard to case."""
+    email = get_user_model().objects.normalize_email(email.strip())
+    try:
+        validate_email(email)
+    except ValidationError as exc:
+        raise IsoMixError(_("Enter a valid email address."), code=ErrorCode.INVALID_INPUT) from exc
+    if get_user_model().objects.filter(email__iexact=email).exclude(pk=user.pk).exists():
+        raise IsoMixError(_("Another account uses this email address."), code=ErrorCode.INVALID_INPUT)
+    user.email = email
+    user.save(update_fields=["email"])
+    return user
+
+
+def account_delete(*, user: AbstractBaseUser) -> None:
+    """Delete the user with everything they have: the subscription is cancelled in Stripe first
+    (a failure there stops here and deletes nothing), then every project and its files, then the
+    user, their account, usage and tokens (cascades)."""
+    from business.billing import subscription_cancel_for_account
+
+    account = Account.objects.filter(user_id=user.pk).select_related("subscription").first()
+    if account is not None:
+        subscription_cancel_for_account(account=account)
+    for project in Project.objects.filter(owner_id=user.pk):
+        project_delete(project=project)
+    with transaction.atomic():
+        get_user_model().objects.filter(pk=user.pk).delete()

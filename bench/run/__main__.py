@@ -12,6 +12,7 @@ import argparse
 import tempfile
 from pathlib import Path
 
+from bench.run.billing import bench_quota_burst, bench_quota_overhead, bench_webhooks
 from bench.run.jobs import bench_dedup, bench_export, bench_memory, bench_recovery, bench_speed
 from bench.run.over_http import bench_mixer, bench_upload, studio_server
 from bench.run.production import Production, bench_polling, bench_websockets
@@ -21,8 +22,8 @@ from bench.run.studio import CACHE, django_setup, song_file
 from bench.run.table import Row, table
 from bench.run.web import bench_bodies
 
-ALL = ["quality", "speed", "dedup", "memory", "export", "upload", "mixer", "recovery", "polling", "websockets",
-       "recovery-production"]  # fmt: skip
+ALL = ["quality", "speed", "dedup", "memory", "export", "quota", "webhooks", "upload", "mixer", "quota-burst",
+       "recovery", "polling", "websockets", "recovery-production"]  # fmt: skip
 
 
 def main() -> None:
@@ -53,7 +54,13 @@ def main() -> None:
         if "export" in only:
             print("export: rendering the 3-min mix…", flush=True)
             bench_export(rows, project)
-        if only & {"upload", "mixer"}:
+        if "quota" in only:
+            print("quota: timing quota_reserve and the upload with and without it…", flush=True)
+            bench_quota_overhead(rows)
+        if "webhooks" in only:
+            print("webhooks: 500 signed Stripe events…", flush=True)
+            bench_webhooks(rows)
+        if only & {"upload", "mixer", "quota-burst"}:
             server = studio_server(var_dir)
             try:
                 if "upload" in only:
@@ -62,6 +69,9 @@ def main() -> None:
                 if "mixer" in only:
                     print("mixer: loading the mixer in headless Chromium…", flush=True)
                     bench_mixer(rows, server, project)
+                if "quota-burst" in only:
+                    print("quota-burst: 50 uploads at once against a limit of 10…", flush=True)
+                    bench_quota_burst(rows, server)
             finally:
                 server.close()
         if "recovery" in only:
