@@ -7,8 +7,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from domain.models import Export, Job, MixPreset, MixState, Project, Stem, WorkerBeat
-from domain.services import project_delete
-from model.services import job_retry
+from model.services import job_retry, project_remove
 
 
 class StemInline(admin.TabularInline):
@@ -43,13 +42,13 @@ class ProjectAdmin(admin.ModelAdmin):
         return actions
 
     def delete_model(self, request: HttpRequest, obj: Project) -> None:
-        project_delete(project=obj)
+        project_remove(project=obj)
 
     @admin.action(description="Delete selected projects and their files")
     def delete_with_files(self, request: HttpRequest, queryset: QuerySet[Project]) -> None:
         count = 0
         for project in queryset:
-            project_delete(project=project)
+            project_remove(project=project)
             count += 1
         self.message_user(request, f"Deleted {count} project(s) and their files.", messages.SUCCESS)
 

@@ -33,10 +33,14 @@ ROOT = Path(__file__).resolve().parent.parent
 PRODUCTION_VARS = ("DATABASE_URL", "REDIS_URL", "ISOMIX_BROKER_URL")
 USERNAME = "ada"
 
+#: The stack's user, on Pro (the largest uploads, the most jobs at once), and its API token.
 _TOKEN_SEED = (
     "from django.contrib.auth.models import User;"
     "from rest_framework.authtoken.models import Token;"
-    f"print(Token.objects.create(user=User.objects.create_user({USERNAME!r}, password='x' * 20)).key)"
+    "from business.models import Account, Plan;"
+    f"user = User.objects.create_user({USERNAME!r}, password='x' * 20);"
+    "Account.objects.create(user=user, plan=Plan.objects.get(slug='pro'), applied_plan=Plan.objects.get(slug='pro'));"
+    "print(Token.objects.create(user=user).key)"
 )
 
 

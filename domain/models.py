@@ -131,6 +131,8 @@ class Job(models.Model):
     user_error = models.TextField(blank=True, help_text=_("Shown to the user."))
     engine = models.CharField(max_length=32, blank=True)
     model_name = models.CharField(max_length=64, blank=True)
+    #: Sent to the priority queues (the plan's), ahead of the others.
+    priority = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)

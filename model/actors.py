@@ -20,7 +20,8 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from dramatiq.middleware import TimeLimitExceeded
 
-from business.selectors import plan_limits_for_user
+from business.quotas import quota_commit, quota_release
+from business.selectors import PlanLimits, plan_limits_for_user
 from domain.exceptions import ErrorCode, IsoMixError, JobConflict, JobGone
 from domain.log_context import job_id_var
 from domain.mix import MixSettings
@@ -55,7 +56,13 @@ MAX_ATTEMPTS = 3
 FINAL_ERRORS: tuple[type[BaseException], ...] = (IsoMixError, EngineError, MediaError)
 
 
-def isomix_actor(*, queue: Queue, time_limit_s: int) -> Callable[[Callable[[str], None]], dramatiq.Actor]:
+#: Dramatiq's actor priority (lower runs first, within a worker): the plans' priority queues first.
+PRIORITY_FIRST, PRIORITY_NORMAL = 0, 10
+
+
+def isomix_actor(
+    *, queue: Queue, time_limit_s: int, priority: int = PRIORITY_NORMAL
+) -> Callable[[Callable[[str], None]], dramatiq.Actor]:
     """The house actor: names its queue and time limit; final errors are never retried."""
 
     def wrap(fn: Callable[[str], None]) -> dramatiq.Actor:
@@ -63,6 +70,7 @@ def isomix_actor(*, queue: Queue, time_limit_s: int) -> Callable[[Callable[[str]
             fn,
             actor_name=fn.__name__,
             queue_name=str(queue),
+            priority=priority,
             time_limit=time_limit_s * 1000,
             max_retries=MAX_ATTEMPTS - 1,
             min_backoff=1_000,
@@ -102,7 +110,9 @@ def _run_job_logged(job_id: str, work: Callable[[Job, Progress], None], stages: 
                 check=lost.raise_if_lost,
             )
             work(job, progress)
-        job_set_state(job=job, state=Job.State.DONE)
+        with transaction.atomic():  # the work counts against the plan once it is done
+            job_set_state(job=job, state=Job.State.DONE)
+            quota_commit(job_id=job.id)
     except (JobGone, JobConflict) as exc:
         # Deleted (or taken back) while it ran: whatever it wrote was removed on the way out.
         logger.info("job %s stopped: %s", job.kind, exc)
@@ -191,6 +201,7 @@ def _fail(job: Job, *, technical: str, user_message: str) -> None:
         # One transaction: the job's event is built at commit, and says the project failed too.
         with transaction.atomic():
             job_set_state(job=job, state=Job.State.FAILED, error=technical, user_error=user_message)
+            quota_release(job_id=job.id)  # a failed job costs nothing
             if job.kind == Job.Kind.SEPARATE:
                 project_set_status(project=job.project, status=Project.Status.FAILED, error=user_message)
     except (JobGone, JobConflict):
@@ -205,8 +216,9 @@ def _separate(job: Job, progress: Progress) -> None:
 
     project = job.project
     project_set_status(project=project, status=Project.Status.PROCESSING)
+    # The engine chosen at upload, by the plan then (a job made before plans: the installation's).
     engine = get_engine(
-        settings.ISOMIX_SEPARATION_ENGINE,
+        job.engine or settings.ISOMIX_SEPARATION_ENGINE,
         model_dir=settings.ISOMIX_DEMUCS_MODEL_DIR,
         device=settings.ISOMIX_TORCH_DEVICE,
     )
@@ -216,7 +228,8 @@ def _separate(job: Job, progress: Progress) -> None:
         owner=project.owner, sha256=project.sha256, engine=engine.name, exclude_id=project.id
     )
     if source is None or not stems_share(source=source, target=project):
-        limits = plan_limits_for_user(user=project.owner)
+        # The limits the song was accepted under, whatever the owner's plan is now.
+        limits = PlanLimits.from_snapshot(project.limits, fallback=plan_limits_for_user(user=project.owner))
         with storage_local_copy(project.original_key) as path:
             audio = decode_audio(path=path, sr=project.sample_rate, max_duration_s=limits.max_duration_s)
         progress.update("separate", 0.0)
@@ -231,9 +244,17 @@ def _separate(job: Job, progress: Progress) -> None:
     project_set_status(project=project, status=Project.Status.READY, engine=engine.name, model_name=engine.model_name)
 
 
+_SEPARATE_STAGES = [("decode", 10), ("separate", 80), ("encode", 10)]
+
+
 @isomix_actor(queue=Queue.GPU, time_limit_s=60 * 60)
 def separate_stems(job_id: str) -> None:
-    _run_job(job_id, _separate, [("decode", 10), ("separate", 80), ("encode", 10)])
+    _run_job(job_id, _separate, _SEPARATE_STAGES)
+
+
+@isomix_actor(queue=Queue.GPU_PRIORITY, time_limit_s=60 * 60, priority=PRIORITY_FIRST)
+def separate_stems_priority(job_id: str) -> None:
+    _run_job(job_id, _separate, _SEPARATE_STAGES)
 
 
 # ---------------------------------------------------------------- export
@@ -260,13 +281,27 @@ def _export(job: Job, progress: Progress) -> None:
         export_file_save(export=export, path=out)
 
 
+_EXPORT_STAGES = [("render", 90), ("store", 10)]
+
+
 @isomix_actor(queue=Queue.CPU, time_limit_s=15 * 60)
 def export_mix(job_id: str) -> None:
-    _run_job(job_id, _export, [("render", 90), ("store", 10)])
+    _run_job(job_id, _export, _EXPORT_STAGES)
 
 
-_ACTORS = {Job.Kind.SEPARATE: separate_stems, Job.Kind.EXPORT: export_mix}
+@isomix_actor(queue=Queue.CPU_PRIORITY, time_limit_s=15 * 60, priority=PRIORITY_FIRST)
+def export_mix_priority(job_id: str) -> None:
+    _run_job(job_id, _export, _EXPORT_STAGES)
 
 
-def actor_for_job_kind(kind: str) -> dramatiq.Actor:
-    return _ACTORS[kind]
+_ACTORS = {
+    (Job.Kind.SEPARATE, False): separate_stems,
+    (Job.Kind.SEPARATE, True): separate_stems_priority,
+    (Job.Kind.EXPORT, False): export_mix,
+    (Job.Kind.EXPORT, True): export_mix_priority,
+}
+
+
+def actor_for_job(job: Job) -> dramatiq.Actor:
+    """The actor of the job's kind, on the priority queue when its plan has priority."""
+    return _ACTORS[(job.kind, job.priority)]

@@ -18,3 +18,8 @@ class Queue(StrEnum):
     GPU = "gpu"
     #: Analysis, previews, exports, remix: ffmpeg and NumPy work.
     CPU = "cpu"
+    #: The same work for plans with priority: the workers of ``gpu`` (``cpu``) also consume
+    #: ``gpu-priority`` (``cpu-priority``) and take its jobs first (a higher actor priority), and
+    #: these jobs never wait behind a long queue of the others.
+    GPU_PRIORITY = "gpu-priority"
+    CPU_PRIORITY = "cpu-priority"

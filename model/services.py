@@ -6,9 +6,11 @@ Actors are enqueued only after the transaction that created their job commits
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
@@ -16,7 +18,10 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from business.selectors import plan_limits_for_user
+from business.exceptions import PlanRequired
+from business.models import UsageRecord
+from business.quotas import quota_release, quota_reopen, quota_reserve
+from business.selectors import PlanLimits, plan_limits_for_user
 from domain.exceptions import ErrorCode, IsoMixError, NotReady
 from domain.mix import EXPORT_MP3_BITRATE_DEFAULT, EXPORT_MP3_BITRATES, MixSettings
 from domain.models import Export, Job, Project
@@ -27,6 +32,7 @@ from domain.services import (
     job_set_state,
     mix_settings_for_project,
     project_create,
+    project_delete,
     project_set_status,
     storage_delete_now,
     upload_inspect,
@@ -34,9 +40,9 @@ from domain.services import (
 
 
 def _enqueue_on_commit(job: Job) -> None:
-    from model.actors import actor_for_job_kind
+    from model.actors import actor_for_job
 
-    actor = actor_for_job_kind(job.kind)
+    actor = actor_for_job(job)
     job_id = str(job.id)
 
     def send() -> None:
@@ -47,21 +53,38 @@ def _enqueue_on_commit(job: Job) -> None:
 
 
 def project_upload(*, owner: AbstractBaseUser, upload: UploadedFile, name: str = "") -> Project:
-    """Validate an upload, store it, and queue its separation.
+    """Validate an upload against the owner's plan, store it, and queue its separation.
 
-    Bad input raises an ``IsoMixError`` and leaves nothing behind: no row, no file, no job.
+    The plan's allowances are reserved in the transaction that records the project (an upload
+    of the day, the song's minutes × stems of the month, a job slot), so of concurrent uploads
+    only as many as the allowance holds get through. Bad input and a reached limit raise an
+    ``IsoMixError`` and leave nothing behind: no row, no file, no job, no reservation.
     """
     limits = plan_limits_for_user(user=owner)
     with upload_inspect(
         upload=upload, max_bytes=limits.max_upload_bytes, max_duration_s=limits.max_duration_s
     ) as inspected:
+        engine = separation_engine_for(limits=limits)
+        seconds = math.ceil(inspected.info.duration_s) * engine_stem_count(engine)
         project: Project | None = None
         try:
             with transaction.atomic():
-                project = project_create(
-                    owner=owner, inspected=inspected, original_filename=upload.name or "", name=name
+                # First in the transaction: the reservation orders concurrent uploads (business.quotas).
+                reservation = quota_reserve(
+                    user=owner,
+                    amounts={UsageRecord.Metric.UPLOADS: 1, UsageRecord.Metric.SEPARATION_SECONDS: seconds},
                 )
-                separation_start(project=project)
+                limits = reservation.limits  # as read under the lock
+                project = project_create(
+                    owner=owner,
+                    inspected=inspected,
+                    original_filename=upload.name or "",
+                    name=name,
+                    retention_days=limits.retention_days,
+                    limits=limits.to_snapshot(),
+                )
+                job = separation_start(project=project, engine=engine, priority=limits.priority)
+                reservation.attach(job_id=job.id)
         except BaseException:
             if project is not None:
                 storage_delete_now([project.original_key])
@@ -69,10 +92,40 @@ def project_upload(*, owner: AbstractBaseUser, upload: UploadedFile, name: str =
     return project
 
 
-def separation_start(*, project: Project) -> Job:
-    job = job_create(project=project, kind=Job.Kind.SEPARATE)
+def separation_engine_for(*, limits: PlanLimits) -> str:
+    """The engine a song of this plan is separated with: the installation's (``auto``: Demucs when
+    its weights are here), or, when the plan does not include that one, the best the plan has here."""
+    from model.engines import resolve_engine_name
+    from model.engines.demucs_engine import demucs_weights_available
+
+    model_dir = settings.ISOMIX_DEMUCS_MODEL_DIR
+    chosen = resolve_engine_name(settings.ISOMIX_SEPARATION_ENGINE, model_dir=model_dir)
+    if chosen in limits.engines or chosen == "offline":
+        return chosen
+    for name in ("htdemucs_ft", "htdemucs"):
+        if name in limits.engines and demucs_weights_available(name, model_dir=model_dir):
+            return name
+    return "offline"
+
+
+def engine_stem_count(engine: str) -> int:
+    """How many stems ``engine`` makes (the separation minutes are metered per stem)."""
+    return 6 if engine == "htdemucs_6s" else 4
+
+
+def separation_start(*, project: Project, engine: str = "", priority: bool = False) -> Job:
+    job = job_create(project=project, kind=Job.Kind.SEPARATE, engine=engine, priority=priority)
     _enqueue_on_commit(job)
     return job
+
+
+def project_remove(*, project: Project) -> None:
+    """Delete a project at its owner's (or an operator's) request: what its unfinished jobs had
+    reserved of the plan goes back, then the project and its files go (domain.project_delete)."""
+    with transaction.atomic():
+        for job_id in project.jobs.exclude(state__in=Job.FINISHED).values_list("id", flat=True):
+            quota_release(job_id=job_id)
+        project_delete(project=project)
 
 
 def export_start(
@@ -92,13 +145,8 @@ def export_start(
     if project.status != Project.Status.READY:
         raise NotReady(_("The stems of this song are not ready yet."), code=ErrorCode.NOT_READY)
     limits = plan_limits_for_user(user=project.owner)
-    if fmt not in limits.export_formats:
-        raise IsoMixError(
-            _("Your plan exports %(formats)s.") % {"formats": ", ".join(f.upper() for f in limits.export_formats)},
-            code=ErrorCode.FORMAT_NOT_ALLOWED,
-            extra={"formats": list(limits.export_formats)},
-        )
     bitrate_kbps = _export_bitrate(fmt=fmt, bitrate_kbps=bitrate_kbps)
+    export_allowed_check(limits=limits, fmt=fmt, bitrate_kbps=bitrate_kbps)
     if region not in Export.Region.values:
         raise IsoMixError(_("An export is of the whole song or of its loop."), code=ErrorCode.INVALID_INPUT)
     if region == Export.Region.LOOP and mix.loop is None:
@@ -106,10 +154,39 @@ def export_start(
         raise IsoMixError(message, code=ErrorCode.INVALID_INPUT, extra={"fields": {"loop": [message]}})
     cleaned = mix_settings_for_project(project=project, mix=mix)
     with transaction.atomic():
-        job = job_create(project=project, kind=Job.Kind.EXPORT)
+        quota_reserve(user=project.owner, amounts={})  # a job slot of the plan
+        job = job_create(project=project, kind=Job.Kind.EXPORT, priority=limits.priority)
         export = export_create(project=project, fmt=fmt, mix=cleaned, job=job, bitrate_kbps=bitrate_kbps, region=region)
         _enqueue_on_commit(job)
     return export
+
+
+def export_allowed_check(*, limits: PlanLimits, fmt: str, bitrate_kbps: int | None) -> None:
+    """Raise ``PlanRequired`` (402) for an export the plan does not include: a format it lacks, or
+    an MP3 above its best bit rate."""
+    if fmt not in limits.export_formats:
+        raise PlanRequired(
+            _("%(format)s exports are part of Pro. Your %(plan)s plan exports %(formats)s.")
+            % {"format": fmt.upper(), "plan": limits.name,
+               "formats": ", ".join(f.upper() for f in limits.export_formats)},
+            extra={"formats": list(limits.export_formats), "mp3_max_kbps": limits.mp3_max_kbps},
+        )  # fmt: skip
+    if fmt == Export.Format.MP3 and bitrate_kbps is not None and bitrate_kbps > limits.mp3_max_kbps:
+        raise PlanRequired(
+            _("MP3 at %(rate)d kb/s is part of Pro. Your %(plan)s plan exports MP3 up to %(max)d kb/s.")
+            % {"rate": bitrate_kbps, "plan": limits.name, "max": limits.mp3_max_kbps},
+            extra={"formats": list(limits.export_formats), "mp3_max_kbps": limits.mp3_max_kbps},
+        )
+
+
+def stems_archive_allowed_check(*, user: AbstractBaseUser) -> None:
+    """Raise ``PlanRequired`` (402) when the user's plan has no zip of the stems."""
+    limits = plan_limits_for_user(user=user)
+    if not limits.stems_zip:
+        raise PlanRequired(
+            _("A zip of all the stems is part of Pro. On the %(plan)s plan, download each stem on its own.")
+            % {"plan": limits.name}
+        )
 
 
 def _export_bitrate(*, fmt: str, bitrate_kbps: int | None) -> int | None:
@@ -128,6 +205,7 @@ def job_retry(*, job: Job) -> Job:
     with transaction.atomic():
         job = Job.objects.select_for_update().select_related("project").get(id=job.id)
         job_set_state(job=job, state=Job.State.QUEUED)
+        quota_reopen(job_id=job.id)
         if job.kind == Job.Kind.SEPARATE:
             project_set_status(project=job.project, status=Project.Status.PENDING)
         _enqueue_on_commit(job)
@@ -192,6 +270,7 @@ def jobs_sweep(
             if job.attempts >= MAX_ATTEMPTS:
                 job_set_state(job=job, state=Job.State.FAILED, error="worker stopped heartbeating",
                               user_error=str(WORKER_LOST_MESSAGE))  # fmt: skip
+                quota_release(job_id=job.id)
                 if job.kind == Job.Kind.SEPARATE:
                     project_set_status(project=job.project, status=Project.Status.FAILED, error=job.user_error)
                 failed.append(str(job.id))

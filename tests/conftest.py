@@ -59,3 +59,20 @@ def tmpdir_root(tmp_path, monkeypatch) -> Path:
     monkeypatch.setattr(tempfile, "tempdir", str(root))
     monkeypatch.setenv("TMPDIR", str(root))
     return root
+
+
+@pytest.fixture(autouse=True)
+def _plans(request):
+    """Free and Pro as the data migration made them, in every test that uses the database: a
+    transactional test empties every table when it ends, the migration's rows included."""
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None:
+        return
+    request.getfixturevalue("_django_db_helper")
+    import importlib
+
+    from business.models import Plan
+
+    migration = importlib.import_module("business.migrations.0003_free_and_pro_plans")
+    for fields in (migration.FREE, migration.PRO):
+        Plan.objects.get_or_create(slug=fields["slug"], defaults=fields)

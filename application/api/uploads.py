@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import cached_property
+
+from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.uploadhandler import TemporaryFileUploadHandler
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
+from rest_framework.authtoken.models import Token
 from rest_framework.throttling import UserRateThrottle
 
 from domain.exceptions import ErrorCode, FileTooLarge
@@ -22,12 +27,20 @@ def too_large(max_bytes: int) -> FileTooLarge:
 
 
 class LimitedUploadHandler(TemporaryFileUploadHandler):
-    """Streams the file to disk and stops as soon as it passes ``max_bytes``."""
+    """Streams the file to disk and stops as soon as it passes ``max_bytes``.
 
-    def __init__(self, request: HttpRequest, *, max_bytes: int) -> None:
+    ``max_bytes`` may be a function, asked once when the first chunk arrives: the cap of the
+    user's plan needs a query that only a request with a body should make.
+    """
+
+    def __init__(self, request: HttpRequest, *, max_bytes: int | Callable[[], int]) -> None:
         super().__init__(request)
-        self.max_bytes = max_bytes
+        self._max_bytes = max_bytes
         self.received = 0
+
+    @cached_property
+    def max_bytes(self) -> int:
+        return self._max_bytes() if callable(self._max_bytes) else self._max_bytes
 
     def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes | None:
         self.received += len(raw_data)
@@ -38,13 +51,27 @@ class LimitedUploadHandler(TemporaryFileUploadHandler):
         return super().receive_data_chunk(raw_data, start)
 
 
-def upload_handlers_install(request: HttpRequest, *, max_bytes: int) -> None:
+def upload_handlers_install(request: HttpRequest, *, max_bytes: int | Callable[[], int]) -> None:
     """Stream uploads through :class:`LimitedUploadHandler`.
 
     Must run before anything reads the body: with session auth, DRF's CSRF check reads
     ``request.POST`` while it authenticates, which parses the whole upload.
     """
     request.upload_handlers = [LimitedUploadHandler(request, max_bytes=max_bytes)]
+
+
+def upload_user(request: HttpRequest) -> AbstractBaseUser | None:
+    """The user an upload request names, before DRF authenticates it: the session's, or the one
+    whose API token it carries (``Authorization: Token <key>``). Only to size the upload cap:
+    authentication proper still happens, and decides."""
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        return user
+    scheme, _sep, key = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
+    if scheme.lower() != "token" or not key or len(key) > 64:
+        return None
+    token = Token.objects.select_related("user").filter(key=key.strip()).first()
+    return token.user if token is not None and token.user.is_active else None
 
 
 def declared_size_check(request: HttpRequest, *, max_bytes: int) -> None:

@@ -199,7 +199,8 @@ def plan_assign(user, *, slug: str, **limits) -> None:
 
 #: Limits no bench upload reaches (the quota rows' users, so that only the limit under test bites).
 UNLIMITED = {"uploads_per_day": 100_000, "separation_minutes_per_month": 1_000_000, "concurrent_jobs": 10_000,
-             "max_upload_mb": 250, "max_duration_min": 60}  # fmt: skip
+             "max_upload_mb": 250, "max_duration_min": 60, "export_formats": ["mp3", "wav", "flac", "zip"],
+             "mp3_max_kbps": 320}  # fmt: skip
 
 
 def short_song(duration_s: float = 10.0) -> Path:

@@ -63,13 +63,17 @@ def song_file(duration_s: float, *, fmt: str = "wav", bitrate: str = "192k") -> 
 
 
 def bench_user(username: str):
-    """The user ``username``, created with a password on first use."""
+    """The user ``username``, created with a password on first use, on a plan whose limits the
+    benchmarks never reach (they measure speed; the quota rows measure the limits)."""
     from django.contrib.auth import get_user_model
+
+    from bench.run.billing import UNLIMITED, plan_assign
 
     user, created = get_user_model().objects.get_or_create(username=username)
     if created:
         user.set_password("bench-passphrase-42")
         user.save()
+        plan_assign(user, slug="bench-unlimited", **UNLIMITED)
     return user
 
 

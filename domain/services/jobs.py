@@ -12,8 +12,9 @@ from domain.exceptions import ErrorCode, JobConflict, JobGone, JobNotRetryable
 from domain.models import Job, Project
 
 
-def job_create(*, project: Project, kind: str) -> Job:
-    job = Job(project=project, kind=kind)
+def job_create(*, project: Project, kind: str, engine: str = "", priority: bool = False) -> Job:
+    """A queued job; ``engine`` is the separation engine chosen for it at upload (by its plan)."""
+    job = Job(project=project, kind=kind, engine=engine, priority=priority)
     job.full_clean()
     job.save(force_insert=True)
     return job

@@ -118,7 +118,9 @@ def projects_expiry_cap(*, owner_id: int, until: datetime) -> int:
     """Keep no project of the owner past ``until`` (a plan with a shorter retention: the songs stay
     until its retention, counted from the change, runs out). Returns how many projects it changed."""
     return (
-        Project.objects.filter(owner_id=owner_id).filter(Q(expires_at=None) | Q(expires_at__gt=until)).update(expires_at=until)
+        Project.objects.filter(owner_id=owner_id)
+        .filter(Q(expires_at=None) | Q(expires_at__gt=until))
+        .update(expires_at=until)
     )
 
 

@@ -10,9 +10,15 @@ from rest_framework.test import APIClient
 
 from domain.models import Export, Job, Project
 from model.actors import export_mix
-from tests.factories import catalogue_write, project_create_ready
+from tests.factories import catalogue_write, pro_user_create, project_create_ready
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("empty_broker")]
+
+
+@pytest.fixture
+def user():
+    """A Pro user: what these tests export (WAV, FLAC, 320 kb/s, the stems zip) is Pro's."""
+    return pro_user_create()
 
 
 @pytest.fixture

@@ -76,7 +76,7 @@ def test_json_nested_as_deep_as_allowed_reaches_the_serializer(exports):
 
 def test_an_export_nesting_three_deep_is_accepted(exports):
     client, url = exports
-    payload = {"format": "wav", "stems": {"vocals": {"gain_db": -3, "mute": True}}}
+    payload = {"format": "mp3", "stems": {"vocals": {"gain_db": -3, "mute": True}}}
 
     response = client.post(url, json.dumps(payload), content_type="application/json")
 

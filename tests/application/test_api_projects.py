@@ -12,10 +12,16 @@ from rest_framework.test import APIClient
 
 from domain.models import Export, Job, Project, Stem
 from model.broker import queue_depth
-from tests.factories import catalogue_write, project_create_ready, user_create
+from tests.factories import catalogue_write, pro_user_create, project_create_ready, user_create
 from tests.helpers import signed_in, stored_files
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def user():
+    """A Pro user: what these tests export (WAV, FLAC, 320 kb/s, the stems zip) is Pro's."""
+    return pro_user_create()
 
 
 @pytest.fixture(autouse=True)
@@ -186,7 +192,7 @@ def test_export_is_queued_with_clean_settings(client, project, django_capture_on
     assert export.settings["master_gain_db"] == -1.5
     assert export.settings["stems"]["vocals"] == {"gain_db": -3.0, "mute": True, "solo": False, "pan": 0.0}
     assert export.settings["stems"]["bass"] == {"gain_db": 0.0, "mute": False, "solo": False, "pan": 0.0}
-    assert queue_depth("cpu") == 1
+    assert queue_depth("cpu-priority") == 1  # a Pro user's
 
 
 @pytest.mark.parametrize(
@@ -217,14 +223,19 @@ def test_export_of_a_project_not_ready_is_409(client, project):
     assert Export.objects.count() == 0
 
 
-def test_export_format_not_in_plan_is_refused(client, project, settings):
-    settings.ISOMIX_EXPORT_FORMATS = ["mp3"]
+def test_export_format_not_in_plan_is_refused():
+    free_user = user_create()
+    project = project_create_ready(owner=free_user, duration_s=0.5)
+    client = signed_in(free_user)
 
     response = client.post(f"/api/v1/projects/{project.id}/exports/", {"format": "flac"}, format="json")
 
-    assert response.status_code == 400
-    assert response.json()["code"] == "format_not_allowed"
-    assert Export.objects.count() == 0
+    assert response.status_code == 402
+    body = response.json()
+    assert body["code"] == "plan_required"
+    assert body["extra"] == {"formats": ["mp3"], "mp3_max_kbps": 192, "upgrade_url": "/pricing/"}
+    assert "FLAC" in body["message"]
+    assert Export.objects.count() == 0 and Job.objects.filter(kind=Job.Kind.EXPORT).count() == 0
 
 
 def test_another_users_export_is_404(client, stranger_client, project):
@@ -261,7 +272,7 @@ def test_health_reports_each_dependency(client):
     assert set(checks) == {"database", "broker", "channel_layer", "storage", "disk", "workers"}
     assert checks["workers"]["seen_recently"] == 0  # reported, not failing
     assert all(c["status"] == "ok" for c in checks.values())
-    assert checks["broker"]["queues"] == {"gpu": 0, "cpu": 0}
+    assert checks["broker"]["queues"] == {"gpu": 0, "cpu": 0, "gpu-priority": 0, "cpu-priority": 0}
     assert checks["disk"]["free_bytes"] > 0
 
 

@@ -14,7 +14,7 @@ import pytest
 from django.core.files.storage import default_storage
 
 from domain.models import Project
-from tests.factories import project_create_ready, user_create
+from tests.factories import pro_user_create, project_create_ready, user_create
 from tests.helpers import signed_in
 from tests.s3.conftest import s3, s3_endpoint  # noqa: F401  (fixtures: the S3 server and a bucket)
 
@@ -25,6 +25,12 @@ KINDS = ("vocals", "drums", "bass", "other")
 BIG_BYTES = 12 * 1024 * 1024
 #: What the streaming may hold at once: a few pieces of 256 KiB and the zip's bookkeeping.
 FLAT_BYTES = 3 * 1024 * 1024
+
+
+@pytest.fixture
+def user():
+    """A Pro user: what these tests export (WAV, FLAC, 320 kb/s, the stems zip) is Pro's."""
+    return pro_user_create()
 
 
 @pytest.fixture
@@ -130,7 +136,7 @@ def test_memory_stays_flat_when_served_over_asgi(client, project, tmp_path):
 
 
 def test_from_s3_the_stems_are_read_as_they_arrive(s3, tmp_path):  # noqa: F811
-    owner = user_create()
+    owner = pro_user_create()
     project = project_create_ready(owner=owner, duration_s=0.5)
     Project.objects.filter(id=project.id).update(name="Canção do Mar")
     _make_stems_big(project, tmp_path)
@@ -190,3 +196,15 @@ def test_a_single_stem_download_streams_over_asgi_too(client, project, tmp_path)
 
     assert sizes == [BIG_BYTES]
     assert peak < FLAT_BYTES, f"{peak / 1e6:.1f} MB held to send a {BIG_BYTES / 1e6:.0f} MB stem"
+
+
+def test_the_zip_of_the_stems_is_pros_free_gets_402_and_no_bytes():
+    owner = user_create()
+    project = project_create_ready(owner=owner, duration_s=0.5)
+
+    response = signed_in(owner).get(_url(project))
+
+    assert response.status_code == 402
+    assert response.json()["code"] == "plan_required"
+    assert response.json()["extra"] == {"upgrade_url": "/pricing/"}
+    assert not getattr(response, "streaming", False)

@@ -12,7 +12,7 @@ from rest_framework.test import APIClient
 from domain.models import Job, Project
 from model.broker import queue_depth
 from tests.audio import write_song
-from tests.factories import project_create_ready, user_create
+from tests.factories import plan_update, project_create_ready, user_create
 from tests.helpers import stored_files
 
 pytestmark = pytest.mark.django_db
@@ -37,8 +37,11 @@ def _upload(client: APIClient, path: Path, *, name: str | None = None, filename:
 
 
 def assert_nothing_left(media: Path) -> None:
+    from business.models import UsageRecord
+
     assert Project.objects.count() == 0
     assert Job.objects.count() == 0
+    assert UsageRecord.objects.count() == 0  # no allowance reserved either
     assert stored_files(media) == []
     assert _pending_messages() == 0
 
@@ -155,8 +158,8 @@ def test_playlists_pointing_at_another_projects_file_are_refused(client, media, 
     assert stored_files(media) == before
 
 
-def test_file_over_the_size_limit_is_refused_before_it_is_read(client, media, tmp_path, settings):
-    settings.ISOMIX_MAX_UPLOAD_MB = 1
+def test_file_over_the_size_limit_is_refused_before_it_is_read(client, media, tmp_path):
+    plan_update("free", max_upload_mb=1)
     song = write_song(tmp_path / "big.wav", duration_s=8.0)  # ~1.4 MB
     assert song.stat().st_size > 1_000_000
 
@@ -169,9 +172,9 @@ def test_file_over_the_size_limit_is_refused_before_it_is_read(client, media, tm
     assert_nothing_left(media)
 
 
-def test_song_over_the_duration_limit_is_refused(client, media, tmp_path, settings):
-    settings.ISOMIX_MAX_DURATION_S = 5
-    song = write_song(tmp_path / "long.flac", duration_s=7.0)
+def test_song_over_the_duration_limit_is_refused(client, media, tmp_path):
+    plan_update("free", max_duration_min=1)
+    song = write_song(tmp_path / "long.flac", duration_s=62.0)
 
     response = _upload(client, song)
 
@@ -180,10 +183,10 @@ def test_song_over_the_duration_limit_is_refused(client, media, tmp_path, settin
     assert_nothing_left(media)
 
 
-def test_mp3_whose_header_understates_its_length_is_measured_and_refused(client, media, tmp_path, settings):
-    settings.ISOMIX_MAX_DURATION_S = 30
+def test_mp3_whose_header_understates_its_length_is_measured_and_refused(client, media, tmp_path):
+    plan_update("free", max_duration_min=1)
     head, tail = tmp_path / "head.mp3", tmp_path / "tail.mp3"
-    for path, seconds, bitrate in ((head, 0.5, "160k"), (tail, 60, "8k")):
+    for path, seconds, bitrate in ((head, 0.5, "160k"), (tail, 120, "8k")):
         subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", f"sine=f=440:d={seconds}", "-ac", "1", "-ar",
                         "22050", "-b:a", bitrate, "-write_xing", "0", "-id3v2_version", "0", "-y", str(path)],
                        check=True)  # fmt: skip
@@ -191,7 +194,7 @@ def test_mp3_whose_header_understates_its_length_is_measured_and_refused(client,
     liar.write_bytes(head.read_bytes() + tail.read_bytes())  # the first frame's bitrate sets the estimate
     probe = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0",
                             str(liar)], capture_output=True, text=True, check=True)  # fmt: skip
-    assert float(probe.stdout) < 30  # the header does understate the 60 s inside
+    assert float(probe.stdout) < 60  # the header does understate the 120 s inside
 
     response = _upload(client, liar)
 
@@ -261,10 +264,10 @@ def test_browser_upload_without_csrf_token_is_refused(media, tmp_path, user):
     assert_nothing_left(media)
 
 
-def test_session_upload_over_the_size_limit_is_413(media, tmp_path, user, settings):
+def test_session_upload_over_the_size_limit_is_413(media, tmp_path, user):
     from django.test import Client
 
-    settings.ISOMIX_MAX_UPLOAD_MB = 1
+    plan_update("free", max_upload_mb=1)
     client = Client(enforce_csrf_checks=True)
     client.force_login(user)
     client.get("/projects/")

@@ -230,13 +230,21 @@ def test_signing_up_keeps_the_language_chosen_before():
     client = Client()
     client.post("/i18n/language/", {"language": "pt-br"})
 
-    client.post("/accounts/signup/", {"username": "bia", "password1": PASSWORD, "password2": PASSWORD}, **EN)
+    client.post(
+        "/accounts/signup/",
+        {"username": "bia", "email": "bia@example.com", "password1": PASSWORD, "password2": PASSWORD},
+        **EN,
+    )
 
     assert Account.objects.get(user__username="bia").language == "pt-br"
 
 
 def test_signing_up_without_a_choice_follows_the_browser():
-    Client().post("/accounts/signup/", {"username": "caio", "password1": PASSWORD, "password2": PASSWORD}, **PT)
+    Client().post(
+        "/accounts/signup/",
+        {"username": "caio", "email": "caio@example.com", "password1": PASSWORD, "password2": PASSWORD},
+        **PT,
+    )
 
     assert not Account.objects.filter(user__username="caio").exists()
     assert account_language_for_user(user=get_user_model().objects.get(username="caio")) == ""

@@ -276,7 +276,7 @@ async def test_every_message_the_server_sends_is_documented_and_every_documented
     await says_what_was_committed(job)
     project = await sync_to_async(Project.objects.get)(id=job.project_id)
     assert project.status == Project.Status.READY
-    export = await sync_to_async(export_start)(project=project, fmt="wav", mix=MixSettings())
+    export = await sync_to_async(export_start)(project=project, fmt="mp3", mix=MixSettings())
     await sync_to_async(run)(export_mix, export.job)
     await says_what_was_committed(export.job)
 

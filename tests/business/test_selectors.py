@@ -100,7 +100,8 @@ def test_a_day_period_is_the_utc_calendar_day():
     ("now", "anchor", "start", "end"),
     [
         # No anchor (Free): the calendar month.
-        (datetime(2026, 2, 14, 12, tzinfo=UTC), None, datetime(2026, 2, 1, tzinfo=UTC), datetime(2026, 3, 1, tzinfo=UTC)),
+        (datetime(2026, 2, 14, 12, tzinfo=UTC), None,
+         datetime(2026, 2, 1, tzinfo=UTC), datetime(2026, 3, 1, tzinfo=UTC)),
         # The subscription's day of the month, before and after it in the month.
         (datetime(2026, 2, 14, tzinfo=UTC), datetime(2025, 11, 20, 8, tzinfo=UTC),
          datetime(2026, 1, 20, 8, tzinfo=UTC), datetime(2026, 2, 20, 8, tzinfo=UTC)),

@@ -159,7 +159,7 @@ def test_an_export_stored_after_its_project_was_deleted_leaves_no_file(
     from model.services import export_start
 
     project = project_create_ready(owner=user_create(), duration_s=0.5)
-    export = export_start(project=project, fmt="wav", mix=MixSettings())
+    export = export_start(project=project, fmt="mp3", mix=MixSettings())
     with django_capture_on_commit_callbacks(execute=True):
         project_delete(project=Project.objects.get(id=project.id))
     rendered = tmp_path / "mix.wav"

@@ -15,7 +15,7 @@ from domain.services import job_create, job_set_state
 from model import actors
 from model.actors import MAX_ATTEMPTS, export_mix, separate_stems
 from model.services import export_start
-from tests.factories import project_create_ready, user_create
+from tests.factories import pro_user_create, project_create_ready, user_create
 
 pytestmark = pytest.mark.django_db
 
@@ -26,7 +26,7 @@ def _queues_empty(empty_broker):
 
 
 def test_export_actor_renders_the_mix(media):
-    project = project_create_ready(owner=user_create())
+    project = project_create_ready(owner=pro_user_create())
     export = export_start(project=project, fmt="wav", mix=MixSettings(stems={"vocals": StemMix(mute=True)}))
 
     export_mix.fn(str(export.job_id))
@@ -46,7 +46,7 @@ def test_export_actor_renders_the_mix(media):
 
 
 def test_export_actor_renders_bit_rate_loop_tempo_and_key(media, tmp_path):
-    project = project_create_ready(owner=user_create())
+    project = project_create_ready(owner=pro_user_create())
     mix = MixSettings(tempo=1.25, transpose=3, loop=LoopRegion(start_s=0.25, end_s=1.5))
     export = export_start(project=project, fmt="mp3", mix=mix, bitrate_kbps=128, region="loop")
 
@@ -66,7 +66,7 @@ def test_export_actor_renders_bit_rate_loop_tempo_and_key(media, tmp_path):
 
 
 def test_finished_job_is_not_run_again(media):
-    project = project_create_ready(owner=user_create())
+    project = project_create_ready(owner=pro_user_create())
     export = export_start(project=project, fmt="wav", mix=MixSettings())
     export_mix.fn(str(export.job_id))
     first_finish = Job.objects.get(id=export.job_id).finished_at
@@ -79,7 +79,7 @@ def test_finished_job_is_not_run_again(media):
 
 
 def test_export_with_a_damaged_stem_fails_with_a_plain_message(media):
-    project = project_create_ready(owner=user_create())
+    project = project_create_ready(owner=pro_user_create())
     stem = project.stems.get(kind="bass")
     default_storage.delete(stem.file_key)
     default_storage.save(stem.file_key, __import__("io").BytesIO(b"not flac at all"))
@@ -352,7 +352,7 @@ def test_a_long_step_keeps_beating(media, monkeypatch):
     from model import actors as actors_module
 
     monkeypatch.setattr(actors_module, "HEARTBEAT_EVERY_S", 0.05)
-    project = project_create_ready(owner=user_create(), duration_s=0.5)
+    project = project_create_ready(owner=pro_user_create(), duration_s=0.5)
     export = export_start(project=project, fmt="wav", mix=MixSettings())
     beats = []
     real_mixdown = actors_module.mixdown

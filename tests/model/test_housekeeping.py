@@ -101,18 +101,20 @@ def test_expired_projects_go_with_their_files(media, django_capture_on_commit_ca
     assert any(str(fresh.id) in key for key in stored_files(media))
 
 
-def test_upload_sets_the_retention_deadline(media, settings, tmp_path):
+def test_upload_sets_the_retention_deadline_of_the_plan(media, tmp_path):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     from model.services import project_upload
     from tests.audio import write_song
+    from tests.factories import pro_user_create
 
-    settings.ISOMIX_RETENTION_DAYS = 7
     song = write_song(tmp_path / "s.wav", duration_s=1.0)
 
-    project = project_upload(owner=user_create(), upload=SimpleUploadedFile("s.wav", song.read_bytes()))
+    free = project_upload(owner=user_create(), upload=SimpleUploadedFile("s.wav", song.read_bytes()))
+    pro = project_upload(owner=pro_user_create(), upload=SimpleUploadedFile("s.wav", song.read_bytes()))
 
-    assert abs((project.expires_at - timezone.now()) - timedelta(days=7)) < timedelta(minutes=1)
+    assert abs((free.expires_at - timezone.now()) - timedelta(days=7)) < timedelta(minutes=1)
+    assert abs((pro.expires_at - timezone.now()) - timedelta(days=90)) < timedelta(minutes=1)
 
 
 def test_orphan_files_are_removed_once_old_enough(media):

@@ -28,6 +28,12 @@ class ExportCreateApi(APIView):
     """The mixer settings at the top level of the body, with the format and what to render."""
 
     parser_classes = [StrictJSONParser]
+    error_responses = {
+        "POST": {
+            "402": "The format or bit rate is not in the plan (`plan_required`), or the plan's jobs at once "
+            "are running (`quota_exceeded`)."
+        }
+    }
 
     class InputSerializer(MixSettingsInputSerializer):
         format = serializers.ChoiceField(choices=Export.Format.choices)

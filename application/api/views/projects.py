@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from django.http import HttpRequest
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
@@ -12,11 +14,10 @@ from rest_framework.views import APIView
 
 from application.api.pagination import BoundedLimitOffsetPagination
 from application.api.serializers import ProjectListOutputSerializer, ProjectOutputSerializer
-from application.api.uploads import UploadRateThrottle, declared_size_check, upload_handlers_install
+from application.api.uploads import UploadRateThrottle, declared_size_check, upload_handlers_install, upload_user
 from business.selectors import plan_limits_for_user
 from domain.selectors import project_get_for_user, project_list_for_user
-from domain.services import project_delete
-from model.services import project_upload
+from model.services import project_remove, project_upload
 
 
 class ProjectsApi(APIView):
@@ -39,18 +40,22 @@ class ProjectsApi(APIView):
         page = paginator.paginate_queryset(project_list_for_user(user=request.user), request, view=self)
         return paginator.get_paginated_response(ProjectListOutputSerializer(page, many=True).data)
 
+    error_responses = {
+        "POST": {"402": "A limit of the plan is reached (`quota_exceeded`: `extra` says which, and when it resets)."}
+    }
+
     def initialize_request(self, request: HttpRequest, *args, **kwargs) -> Request:
         # Before authentication: the session's CSRF check would otherwise read the whole body.
-        # A token's user is not known yet, so this cap is the plan of the session user (or the
-        # default plan); project_upload checks the final user's plan again.
-        user = getattr(request, "user", None)
-        limits = plan_limits_for_user(user=user if user is not None and user.is_authenticated else None)
-        upload_handlers_install(request, max_bytes=limits.max_upload_bytes)
+        # So the cap is the plan of the user the request names (session or token), looked up
+        # here; project_upload checks the authenticated user's plan again.
+        # Looked up once, when the body is first read or its declared size checked.
+        request._upload_max_bytes = cache(lambda: plan_limits_for_user(user=upload_user(request)).max_upload_bytes)
+        upload_handlers_install(request, max_bytes=request._upload_max_bytes)
         return super().initialize_request(request, *args, **kwargs)
 
     def initial(self, request: Request, *args, **kwargs) -> None:
         if request.method == "POST":
-            declared_size_check(request._request, max_bytes=plan_limits_for_user(user=None).max_upload_bytes)
+            declared_size_check(request._request, max_bytes=request._request._upload_max_bytes())
         super().initial(request, *args, **kwargs)
 
     @extend_schema(request=InputSerializer, responses={202: ProjectOutputSerializer}, operation_id="projects_create")
@@ -73,5 +78,5 @@ class ProjectDetailApi(APIView):
     @extend_schema(responses={204: None}, operation_id="projects_destroy")
     def delete(self, request: Request, project_id: str) -> Response:
         project = project_get_for_user(user=request.user, project_id=project_id)
-        project_delete(project=project)
+        project_remove(project=project)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -14,6 +14,7 @@ from application.api.downloads import StreamingResponse, signed_download_redirec
 from domain.mix import filename_slug, stem_filename
 from domain.models import Stem, StemKind
 from domain.selectors import project_get_for_user, stem_get_for_user
+from model.services import stems_archive_allowed_check
 
 
 def _stem_filename(stem: Stem, ext: str) -> str:
@@ -56,13 +57,16 @@ class StemPeaksApi(APIView):
 
 
 class StemsArchiveApi(APIView):
-    """All the lossless stems in one zip (``<song>-stems.zip``), streamed as it is written."""
+    """All the lossless stems in one zip (``<song>-stems.zip``), streamed as it is written (Pro)."""
+
+    error_responses = {"GET": {"402": "The plan has no zip of the stems (`plan_required`)."}}
 
     @extend_schema(
         responses={(200, "application/zip"): OpenApiResponse(OpenApiTypes.BINARY)}, operation_id="stems_archive"
     )
     def get(self, request: Request, project_id: str) -> StreamingResponse:
         project = project_get_for_user(user=request.user, project_id=project_id)
+        stems_archive_allowed_check(user=request.user)
         entries = stem_archive_entries(project=project)
         response = StreamingResponse(zip_stream(entries), content_type="application/zip")
         response["Content-Disposition"] = f'attachment; filename="{filename_slug(project.name)}-stems.zip"'

@@ -1,5 +1,8 @@
 """``manage.py housekeeping [--loop SECONDS]``: rescue stuck jobs, expire projects, drop orphan files.
 
+Also applies the plan changes that time alone makes (a grace period after a failed payment
+that ended, an operator's grant that ran out): the songs get the new plan's retention.
+
 Also removes the temporary work folders of jobs that were killed (``isomix-stems-*`` and
 the like, see :mod:`domain.work_dirs`) from this process's temporary folder.
 """
@@ -12,6 +15,7 @@ import time
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
+from business.services import accounts_plan_sweep
 from domain.housekeeping import projects_expired_delete, storage_orphans_delete
 from model.broker import work_dirs_sweep
 from model.services import jobs_sweep
@@ -25,6 +29,7 @@ def housekeeping_once() -> dict[str, int]:
         "requeued": len(swept.requeued),
         "failed": len(swept.failed),
         "enqueued": len(swept.enqueued),
+        "plans_changed": accounts_plan_sweep(),
         "expired": projects_expired_delete(),
         "orphans": len(storage_orphans_delete()),
         "work_dirs": len(work_dirs_sweep()),
