@@ -73,12 +73,16 @@ class StudioServer:
             raise RuntimeError(f"manage.py {' '.join(args)} failed ({result.returncode}):\n{result.stderr}")
         return result.stdout
 
-    def user_token(self, username: str, password: str) -> str:
-        """A new user of this server and their API token."""
+    def user_token(self, username: str, password: str, *, plan: str = "free") -> str:
+        """A new user of this server (on ``plan``, as an operator assigns it) and their API token."""
         code = (
             "from django.contrib.auth.models import User;"
             "from rest_framework.authtoken.models import Token;"
-            f"print(Token.objects.create(user=User.objects.create_user({username!r}, password={password!r})).key)"
+            "from business.models import Account, Plan;"
+            f"user = User.objects.create_user({username!r}, password={password!r});"
+            f"plan = Plan.objects.get(slug={plan!r});"
+            "Account.objects.create(user=user, plan=None if plan.is_default else plan, applied_plan=plan);"
+            "print(Token.objects.create(user=user).key)"
         )
         return self.manage("shell", "-c", code).strip().splitlines()[-1]
 
