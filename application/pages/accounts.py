@@ -1,14 +1,14 @@
-"""Pages of the account: the home redirect and sign-up."""
+"""Pages of the account: the home redirect and sign-up (with an email: application/pages/forms.py)."""
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth import login
-from django.contrib.auth.forms import UserCreationForm
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
+from application.pages.forms import SignupForm
 from business.services import account_language_set
 
 
@@ -19,7 +19,7 @@ def home(request: HttpRequest) -> HttpResponse:
 def signup(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("library")
-    form = UserCreationForm(request.POST or None)
+    form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         with transaction.atomic():
             user = form.save()

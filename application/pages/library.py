@@ -1,28 +1,80 @@
-"""The library page: the user's projects and the upload box."""
+"""The library page: the user's projects and the upload box.
+
+The upload box knows the plan's limits from the server before anything is sent: the largest
+file and song, the uploads left today and the separation minutes left this month. When either
+allowance is used up, it says so with the way up (the pricing page) and takes no file; the
+upload API checks all of it again (402 ``quota_exceeded``).
+"""
 
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import AbstractBaseUser
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
-from business.selectors import plan_limits_for_user
+from business.exceptions import upgrade_url
+from business.models import Plan
+from business.selectors import Meter, PlanLimits, plan_for_user, usage_for_user
 from domain.selectors import project_list_for_user
 
 ACCEPT = ".mp3,.wav,.flac,.m4a,.aac,.ogg,audio/*"
+#: Less than this many separation seconds left cannot separate any song (the meter counts whole minutes).
+SEPARATION_SECONDS_MIN = 60
+
+
+def _when(moment) -> str:
+    return formats.date_format(timezone.localtime(moment), "DATETIME_FORMAT")
+
+
+def upload_refusal(*, plan: Plan, uploads: Meter, separation: Meter) -> str:
+    """Why the plan takes no upload now (in the words of the upload API's 402), or ``""``."""
+    if uploads.left <= 0:
+        return ngettext(
+            "The %(plan)s plan takes %(limit)d upload a day, and today's is used. More from %(when)s.",
+            "The %(plan)s plan takes %(limit)d uploads a day, and today's are used. More from %(when)s.",
+            uploads.limit,
+        ) % {"plan": plan.display_name, "limit": uploads.limit, "when": _when(uploads.resets_at)}
+    if separation.left < SEPARATION_SECONDS_MIN:
+        return _(
+            "The separation minutes of your %(plan)s plan are used for this month (%(limit)d minutes). "
+            "They renew on %(when)s."
+        ) % {"plan": plan.display_name, "limit": separation.limit // 60, "when": _when(separation.resets_at)}
+    return ""
+
+
+def upload_box(*, user: AbstractBaseUser) -> dict:
+    """What the upload box shows and its script reads: the plan's limits and what is left of them."""
+    plan = plan_for_user(user=user)
+    limits = PlanLimits.from_plan(plan)
+    meters = usage_for_user(user=user)
+    uploads, separation = meters["uploads"], meters["separation_s"]
+    refusal = upload_refusal(plan=plan, uploads=uploads, separation=separation)
+    return {
+        "max_upload_mb": limits.max_upload_mb,
+        "max_upload_bytes": limits.max_upload_bytes,
+        "max_duration_min": round(limits.max_duration_s / 60),
+        "uploads_left": uploads.left,
+        "separation_seconds_left": separation.left,
+        "separation_minutes_left": separation.left // 60,
+        "upload_refusal": refusal,
+        # A paid plan has nothing to upgrade to: its refusals say when the allowance renews.
+        "upgrade_url": "" if plan.is_paid else upgrade_url(),
+        "plan_name": plan.display_name,
+    }
 
 
 @login_required
 def library(request: HttpRequest) -> HttpResponse:
-    limits = plan_limits_for_user(user=request.user)
     return render(
         request,
         "projects/library.html",
         {
             "projects": project_list_for_user(user=request.user),
-            "max_upload_mb": limits.max_upload_mb,
-            "max_upload_bytes": limits.max_upload_bytes,
-            "max_duration_min": round(limits.max_duration_s / 60),
             "accept": ACCEPT,
+            **upload_box(user=request.user),
         },
     )

@@ -1,4 +1,9 @@
-"""The project page: progress while it separates, then the mixer; and deleting it."""
+"""The project page: progress while it separates, then the mixer; and deleting it.
+
+The export panel offers every format and MP3 bit rate, and the zip of all stems: those outside
+the user's plan are shown disabled with a "Pro" badge and a link to the pricing page, rather
+than hidden (the export and archive APIs refuse them with a 402 ``plan_required``).
+"""
 
 from __future__ import annotations
 
@@ -15,11 +20,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from application.api.downloads import signed_download_redirect
-from business.selectors import plan_limits_for_user
+from business.exceptions import upgrade_url
+from business.selectors import PlanLimits, plan_for_user
 from domain.mix import mixer_ranges, stem_filename
-from domain.models import Project, Stem
+from domain.models import Export, Project, Stem
 from domain.selectors import project_get_for_user, stems_ordered
-from domain.services import project_delete as project_delete_service
+from model.services import project_remove
 
 #: The mixer page's ES modules (main.js and everything it imports, pitch-shift.js included,
 #: which it imports when the audio starts): the page preloads them all at once
@@ -27,7 +33,8 @@ from domain.services import project_delete as project_delete_service
 MIXER_MODULES = tuple(
     f"js/{path}"
     for path in (
-        "mixer/main.js", "api.js", "format.js", "i18n.js", "mixer/audio-graph.js", "mixer/debug-handle.js",
+        "mixer/main.js", "api.js", "format.js", "i18n.js", "upgrade.js", "mixer/audio-graph.js",
+        "mixer/debug-handle.js",
         "mixer/canvas.js", "mixer/early.js", "mixer/export.js", "mixer/faders.js", "mixer/keyboard.js", "mixer/loop.js",
         "mixer/meters.js", "mixer/mix-store.js", "mixer/mixer-controls.js", "mixer/pitch-shift.js",
         "mixer/practice.js", "mixer/presets.js", "mixer/socket.js", "mixer/stems-loader.js", "mixer/strips.js",
@@ -80,10 +87,49 @@ def _strips(*, project: Project, stems: list[Stem]) -> list[StripView]:
     ]
 
 
+@dataclass(frozen=True)
+class ExportChoice:
+    """One option of the export panel: a format or an MP3 bit rate, and whether the plan has it."""
+
+    value: str | int
+    label: str
+    allowed: bool
+    selected: bool = False
+
+
+def export_choices(*, limits: PlanLimits, ranges: dict) -> dict:
+    """The export panel's options as the plan allows them (the first allowed one selected)."""
+    formats = [
+        ExportChoice(value=value, label=str(label), allowed=value in limits.export_formats)
+        for value, label in Export.Format.choices
+    ]
+    first = next((f.value for f in formats if f.allowed), None)
+    formats = [ExportChoice(f.value, f.label, f.allowed, selected=f.value == first) for f in formats]
+    rates = [kbps for kbps in ranges["mp3_bitrates"] if kbps <= limits.mp3_max_kbps]
+    default = ranges["mp3_bitrate_default"]
+    chosen = default if default in rates else max(rates, default=None)
+    bitrates = [
+        ExportChoice(value=kbps, label=str(kbps), allowed=kbps in rates, selected=kbps == chosen)
+        for kbps in ranges["mp3_bitrates"]
+    ]
+    locked = [f.label for f in formats if not f.allowed]
+    locked_rates = [str(b.value) for b in bitrates if not b.allowed]
+    if locked_rates:
+        locked.append(_("MP3 at %(rates)s kbps") % {"rates": " / ".join(locked_rates)})
+    return {
+        "export_format_choices": formats,
+        "export_bitrate_choices": bitrates,
+        # What of the panel is outside the plan, for the note beside it (with the upgrade link).
+        "export_locked_text": _("%(features)s: with Pro.") % {"features": ", ".join(locked)} if locked else "",
+        "stems_zip": limits.stems_zip,
+    }
+
+
 @login_required
 def project_detail(request: HttpRequest, project_id: UUID) -> HttpResponse:
     project = project_get_for_user(user=request.user, project_id=project_id)
-    limits = plan_limits_for_user(user=request.user)
+    plan = plan_for_user(user=request.user)
+    limits = PlanLimits.from_plan(plan)
     ready = project.status == Project.Status.READY
     stems = stems_ordered(project) if ready else []
     ranges = mixer_ranges()
@@ -100,6 +146,8 @@ def project_detail(request: HttpRequest, project_id: UUID) -> HttpResponse:
             "strips": _strips(project=project, stems=stems),
             "mixer_modules": MIXER_MODULES if ready else (),
             "export_formats": list(limits.export_formats),
+            **export_choices(limits=limits, ranges=ranges),
+            "upgrade_url": "" if plan.is_paid else upgrade_url(),
             "api_url": api_url,
             "mix_url": f"{api_url}mix/",
             "ws_path": f"/ws/projects/{project.id}/",
@@ -116,6 +164,6 @@ def project_detail(request: HttpRequest, project_id: UUID) -> HttpResponse:
 def project_delete(request: HttpRequest, project_id: UUID) -> HttpResponse:
     project = project_get_for_user(user=request.user, project_id=project_id)
     name = project.name
-    project_delete_service(project=project)
+    project_remove(project=project)
     messages.success(request, _("“%(name)s” was deleted.") % {"name": name})
     return redirect("library")

@@ -6,8 +6,14 @@
  *   [data-upload]            root; data-upload-url, data-detail-url-template (a project URL
  *                            with the all-zero UUID), data-max-upload-bytes (the plan's
  *                            limit in bytes, exactly as the server applies it; shown in MB of
- *                            10^6 bytes, as the server's own message does); data-state is
- *                            written here: idle | uploading | checking | done | error
+ *                            10^6 bytes, as the server's own message does); the plan's
+ *                            allowances left (application/pages/library.py): data-uploads-left,
+ *                            data-separation-seconds-left; data-blocked="true" when one is used
+ *                            up (the server then renders [data-upload-limit] with its message
+ *                            and the upgrade button, and the zone disabled: it stays so);
+ *                            data-upgrade-url: the pricing page, "" on a paid plan (nothing to
+ *                            upgrade to). data-state is written here:
+ *                            idle | uploading | checking | done | error | blocked
  *   [data-upload-zone]       the drop target (a <label> for the file input)
  *   [data-upload-input]      <input type="file">; choosing a file starts the upload
  *   [data-upload-name]       optional project name
@@ -15,10 +21,16 @@
  *   [data-upload-progress]   progress block: [data-upload-bar] <progress>,
  *                            [data-upload-percent], [data-upload-filename], [data-upload-message]
  *   [data-upload-error]      role="alert": the API's message when the upload is refused
+ *   [data-upload-upgrade]    "Upgrade to Pro" link in a [data-upgrade-row], shown beside a
+ *                            refusal of the plan: the API's 402 (`quota_exceeded`: today's
+ *                            uploads or the month's separation minutes used; `plan_required`),
+ *                            pointed at its `extra.upgrade_url`, or a file over the plan's size,
+ *                            refused here before it is sent
  */
 
 import { errorMessage, showError, uploadForm } from "./api.js";
 import { gettext, interpolate, pageLocale } from "./i18n.js";
+import { showUpgrade, upgradeUrl } from "./upgrade.js";
 
 const ZERO_UUID = "00000000-0000-0000-0000-000000000000";
 /** The server's MB (application/api/uploads.py `too_large`): decimal, not MiB. */
@@ -30,6 +42,8 @@ class UploadZone {
     this.url = root.dataset.uploadUrl;
     this.detailTemplate = root.dataset.detailUrlTemplate;
     this.maxBytes = Number.parseInt(root.dataset.maxUploadBytes || "0", 10) || 0;
+    this.upgradeTo = root.dataset.upgradeUrl || "";
+    this.blocked = root.dataset.blocked === "true";
     this.zone = root.querySelector("[data-upload-zone]");
     this.input = root.querySelector("[data-upload-input]");
     this.nameInput = root.querySelector("[data-upload-name]");
@@ -39,6 +53,7 @@ class UploadZone {
     this.filename = root.querySelector("[data-upload-filename]");
     this.message = root.querySelector("[data-upload-message]");
     this.error = root.querySelector("[data-upload-error]");
+    this.upgrade = root.querySelector("[data-upload-upgrade]");
     this.accepted = (this.input.getAttribute("accept") || "")
       .split(",")
       .map((item) => item.trim().toLowerCase())
@@ -62,7 +77,7 @@ class UploadZone {
         if (hasFiles(event) && !this.zone.contains(event.target)) event.preventDefault();
       });
     }
-    this.setState("idle");
+    this.setState(this.blocked ? "blocked" : "idle");
   }
 
   describeTypes(element) {
@@ -73,22 +88,30 @@ class UploadZone {
   onDragOver(event) {
     if (!hasFiles(event)) return;
     event.preventDefault();
-    event.dataTransfer.dropEffect = this.busy ? "none" : "copy";
-    if (!this.busy) this.zone.classList.add("is-dragover");
+    const closed = this.busy || this.blocked;
+    event.dataTransfer.dropEffect = closed ? "none" : "copy";
+    if (!closed) this.zone.classList.add("is-dragover");
   }
 
   onDrop(event) {
     if (!hasFiles(event)) return;
     event.preventDefault();
     this.zone.classList.remove("is-dragover");
-    if (!this.busy) this.start(event.dataTransfer.files);
+    if (!this.busy && !this.blocked) this.start(event.dataTransfer.files);
   }
 
   setState(state) {
+    const closed = this.busy || this.blocked;
     this.root.dataset.state = state;
-    this.zone.setAttribute("aria-disabled", String(this.busy));
-    this.input.disabled = this.busy;
-    if (this.nameInput) this.nameInput.disabled = this.busy;
+    this.zone.setAttribute("aria-disabled", String(closed));
+    this.input.disabled = closed;
+    if (this.nameInput) this.nameInput.disabled = closed;
+  }
+
+  /** Show a refusal; `upgrade` (a URL, "" for none) adds the way up beside it, on a free plan. */
+  refuseWith(message, upgrade = "") {
+    showError(this.error, message);
+    showUpgrade(this.upgrade, this.upgradeTo ? upgrade : "");
   }
 
   /** Why this file cannot be uploaded, or "" when it may be sent. The server checks again. */
@@ -127,15 +150,17 @@ class UploadZone {
   }
 
   async start(files) {
-    showError(this.error, null);
+    this.refuseWith(null);
+    if (this.blocked) return;
     if (files.length !== 1) {
-      showError(this.error, gettext("Drop one file at a time."));
+      this.refuseWith(gettext("Drop one file at a time."));
       return;
     }
     const file = files[0];
     const refusal = this.refuse(file);
     if (refusal) {
-      showError(this.error, refusal);
+      // Over the plan's size: a bigger plan takes it.
+      this.refuseWith(refusal, this.maxBytes && file.size > this.maxBytes ? this.upgradeTo : "");
       this.setState("error");
       this.input.value = "";
       return;
@@ -168,10 +193,14 @@ class UploadZone {
       window.location.assign(this.detailTemplate.replace(ZERO_UUID, project.id));
     } catch (error) {
       this.busy = false;
-      this.setState("error");
+      // Today's uploads used (another tab, another device): no file is taken until tomorrow.
+      if (error && error.code === "quota_exceeded" && error.extra && error.extra.metric === "uploads") {
+        this.blocked = true;
+      }
+      this.setState(this.blocked ? "blocked" : "error");
       this.progress.hidden = true;
       this.input.value = "";
-      showError(this.error, errorMessage(error));
+      this.refuseWith(errorMessage(error), upgradeUrl(error));
     }
   }
 

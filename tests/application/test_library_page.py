@@ -9,10 +9,13 @@ from html import unescape
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
+from business.models import UsageRecord
+from business.services import account_get_or_create
 from domain.models import Job, Project
 from tests.application.test_i18n_pages import compiled_catalogues  # noqa: F401  (autouse: the .mo files)
-from tests.factories import project_create_ready, user_create
+from tests.factories import pro_user_create, project_create_ready, user_create
 
 pytestmark = pytest.mark.django_db
 
@@ -146,15 +149,110 @@ def test_the_library_is_in_portuguese_for_a_portuguese_browser():
     assert 'placeholder="Se vazio, o nome do arquivo"' in html
 
 
+#: Session, user, saved language (3); the plan (account, default plan: 2); the usage meters
+#: (account, plan, one sum per metered allowance: 6); the projects (1). None grows with the library.
+LIBRARY_QUERIES = 12
+
+
 def test_the_library_reads_a_fixed_number_of_queries(django_assert_max_num_queries):
     owner = user_create()
+    account_get_or_create(user=owner)
     for _ in range(3):
         project_create_ready(owner=owner, duration_s=0.5)
     client = _client_for(owner)
     client.get("/projects/", **EN)  # the session and the account are read once per request
 
-    with django_assert_max_num_queries(4):
+    with django_assert_max_num_queries(LIBRARY_QUERIES):
         response = client.get("/projects/", **EN)
 
     assert response.status_code == 200
     assert response.content.decode().count('data-testid="project-row"') == 3 + 1  # and the template's
+
+
+# ---------------------------------------------------------------- the plan's limits in the upload box
+
+
+def _used(user, **amounts) -> None:
+    """Record ``metric=amount`` units of the user's allowances as used today."""
+    account = account_get_or_create(user=user)
+    for metric, amount in amounts.items():
+        UsageRecord.objects.create(
+            account=account, metric=metric, amount=amount, state=UsageRecord.State.COMMITTED, created_at=timezone.now()
+        )
+
+
+def _upload_box(html: str) -> str:
+    return re.search(r"<section[^>]*data-upload .*?</section>", html, re.DOTALL).group(0)
+
+
+def _text(html: str) -> str:
+    return " ".join(unescape(re.sub(r"<[^>]+>", " ", html)).split())
+
+
+def test_the_upload_box_says_what_is_left_of_the_plan_today_and_this_month():
+    # Given a Free user who uploaded 2 songs today, separated as 20 minutes of stems
+    owner = user_create()
+    _used(owner, uploads=2, separation_s=20 * 60)
+
+    # When the library is opened
+    box = _upload_box(_client_for(owner).get("/projects/", **EN).content.decode())
+
+    # Then the box knows the plan's allowances left, says them, and takes a file
+    root = re.search(r"<section[^>]*>", box, re.DOTALL).group(0)
+    assert 'data-uploads-left="3"' in root
+    assert 'data-separation-seconds-left="2400"' in root
+    assert 'data-max-upload-bytes="50000000"' in root
+    assert 'data-upgrade-url="/pricing/"' in root
+    assert 'data-blocked="false"' in root and 'data-state="idle"' in root
+    allowance = re.search(r'data-testid="upload-allowance">(.*?)</p>', box, re.DOTALL).group(1)
+    assert _text(allowance) == "3 uploads left today · 40 separation minutes left this month"
+    assert 'data-testid="upload-limit"' not in box
+    assert re.search(r'<input id="upload-file"[^>]*>', box).group(0).count(" disabled") == 0
+
+
+def test_uploads_used_up_show_the_limit_and_the_upgrade_before_any_upload():
+    # Given a Free user who used today's 5 uploads
+    owner = user_create()
+    _used(owner, uploads=5)
+
+    # When the library is opened
+    box = _upload_box(_client_for(owner).get("/projects/", **EN).content.decode())
+
+    # Then the box says so with the way to the pricing page, and the drop zone takes no file
+    limit = re.search(r'<div class="alert alert-warning upgrade-prompt" data-upload-limit.*?</div>', box, re.DOTALL)
+    assert limit, box
+    assert _text(limit.group(0)).startswith("The Free plan takes 5 uploads a day, and today's are used. More from ")
+    assert '<a class="btn btn-primary" href="/pricing/" data-testid="upload-limit-upgrade">Upgrade to Pro</a>' in box
+    assert 'data-blocked="true"' in box and 'data-state="blocked"' in box
+    assert re.search(r'<input id="upload-file"[^>]* disabled>', box)
+    assert 'data-upload-zone data-testid="upload-zone" aria-disabled="true"' in box
+
+
+def test_separation_minutes_used_up_stop_uploads_too():
+    # Given a Free user with less than a minute of this month's separation left
+    owner = user_create()
+    _used(owner, separation_s=60 * 60 - 59)
+
+    # When the library is opened
+    box = _upload_box(_client_for(owner).get("/projects/", **EN).content.decode())
+
+    # Then the box says the minutes are used, until when, and offers Pro
+    assert 'data-separation-seconds-left="59"' in box
+    assert "The separation minutes of your Free plan are used for this month (60 minutes). They renew on " in _text(box)
+    assert 'data-testid="upload-limit-upgrade"' in box
+    assert 'data-blocked="true"' in box
+
+
+def test_a_pro_user_at_a_limit_is_told_when_it_renews_without_an_upgrade_button():
+    # Given a Pro user who used today's 100 uploads
+    owner = pro_user_create()
+    _used(owner, uploads=100)
+
+    # When the library is opened
+    box = _upload_box(_client_for(owner).get("/projects/", **EN).content.decode())
+
+    # Then it says when more come, with nothing to upgrade to
+    assert "The Pro plan takes 100 uploads a day, and today's are used. More from " in _text(box)
+    assert 'data-testid="upload-limit-upgrade"' not in box
+    assert 'data-upgrade-url=""' in box
+    assert 'data-max-upload-bytes="200000000"' in box

@@ -10,6 +10,7 @@ from html import unescape
 from pathlib import Path
 
 import pytest
+from django.db import transaction
 from django.test import Client
 from django.utils import formats, timezone, translation
 
@@ -32,7 +33,7 @@ from domain.mix import (
 )
 from domain.models import Job, Project
 from model.broker import queue_depth
-from tests.factories import PASSWORD, project_create_ready, user_create
+from tests.factories import PASSWORD, pro_user_create, project_create_ready, user_create
 from tests.helpers import stored_files
 
 pytestmark = pytest.mark.django_db
@@ -42,11 +43,14 @@ def test_signup_logs_in_and_lands_on_the_library():
     client = Client()
 
     response = client.post(
-        "/accounts/signup/", {"username": "ada", "password1": PASSWORD, "password2": PASSWORD}, follow=True
+        "/accounts/signup/",
+        {"username": "ada", "email": "Ada@Example.COM", "password1": PASSWORD, "password2": PASSWORD},
+        follow=True,
     )
 
     assert response.redirect_chain[-1][0] == "/projects/"
     assert response.context["user"].username == "ada"
+    assert response.context["user"].email == "Ada@example.com"  # the domain part is normalised
 
 
 def test_login_and_logout():
@@ -82,7 +86,7 @@ def test_library_lists_own_projects_only():
 
 
 def test_ready_project_page_has_the_mixer():
-    owner = user_create()
+    owner = pro_user_create()
     project = project_create_ready(owner=owner, duration_s=0.5)
     client = Client()
     client.force_login(owner)
@@ -118,6 +122,33 @@ def test_delete_from_the_library_removes_the_files(media, django_capture_on_comm
     assert response.status_code == 302
     assert not Project.objects.exists()
     assert stored_files(media) == []
+
+
+def test_deleting_a_project_still_separating_gives_back_what_its_job_reserved(django_capture_on_commit_callbacks):
+    # Given a project whose separation was accepted (the upload and its minutes reserved) and is still queued
+    from business.models import UsageRecord
+    from business.quotas import quota_reserve
+
+    owner = user_create()
+    project = project_create_ready(owner=owner, duration_s=0.5)
+    Project.objects.filter(id=project.id).update(status=Project.Status.PROCESSING)
+    job = Job.objects.create(project=project, kind=Job.Kind.SEPARATE, state=Job.State.QUEUED)
+    with transaction.atomic():
+        quota_reserve(user=owner, amounts={"uploads": 1, "separation_s": 120}).attach(job_id=job.id)
+    client = Client()
+    client.force_login(owner)
+
+    # When the owner deletes it from the page
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"/projects/{project.id}/delete/")
+
+    # Then it is gone, and the reserved units no longer count
+    assert response.status_code == 302
+    assert not Project.objects.exists()
+    assert sorted(UsageRecord.objects.values_list("metric", "state")) == [
+        ("separation_s", "released"),
+        ("uploads", "released"),
+    ]
 
 
 def test_admin_filters_jobs_and_retries_a_failed_one(django_capture_on_commit_callbacks):

@@ -58,7 +58,9 @@ def test_every_page_and_the_mixer_run_without_a_violation(new_page, page_errors,
     seen["login"] = _violations(page)
     page.goto("/accounts/signup/")
     seen["signup"] = _violations(page)
-    page.fill("#id_username", f"csp{uuid.uuid4().hex[:8]}")
+    username = f"csp{uuid.uuid4().hex[:8]}"
+    page.fill("#id_username", username)
+    page.fill("#id_email", f"{username}@example.com")
     page.fill("#id_password1", PASSWORD)
     page.fill("#id_password2", PASSWORD)
     page.get_by_test_id("signup-submit").click()

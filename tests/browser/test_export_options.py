@@ -30,6 +30,7 @@ from tests.browser.test_studio import (
     EXPORT_TIMEOUT_MS,
     SAMPLE_RATE,
     SEPARATION_TIMEOUT_MS,
+    plan_set,
     render_song,
     sign_up,
     unique_name,
@@ -56,7 +57,9 @@ def export_project(chromium_browser: Browser, studio_server, tmp_path_factory: p
     context.set_default_timeout(15_000)
     try:
         page = context.new_page()
-        sign_up(page, unique_name("exports"))
+        username = unique_name("exports")
+        sign_up(page, username)
+        plan_set(studio_server, username, "pro")  # WAV and the zip of the stems are Pro's
         project_id = upload(page, song)
         expect(page.get_by_test_id("mixer")).to_be_visible(timeout=SEPARATION_TIMEOUT_MS)
         return ReadyProject(project_id=project_id, storage_state=context.storage_state())

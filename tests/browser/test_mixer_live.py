@@ -32,6 +32,7 @@ from tests.browser.test_studio import (
     MIXER_LOAD_TIMEOUT_MS,
     SAMPLE_RATE,
     SEPARATION_TIMEOUT_MS,
+    plan_set,
     render_song,
     sign_up,
     unique_name,
@@ -71,7 +72,9 @@ def ready_project(chromium_browser, studio_server, tmp_path_factory: pytest.Temp
     context.set_default_timeout(15_000)
     try:
         page = context.new_page()
-        sign_up(page, unique_name("mix"))
+        username = unique_name("mix")
+        sign_up(page, username)
+        plan_set(studio_server, username, "pro")  # the tests below export WAV, a Pro format
         project_id = upload(page, song)
         expect(page.get_by_test_id("mixer")).to_be_visible(timeout=SEPARATION_TIMEOUT_MS)
         return ReadyProject(project_id=project_id, storage_state=context.storage_state())

@@ -86,11 +86,30 @@ def screenshot(page: Page, name: str) -> None:
 def sign_up(page: Page, username: str) -> None:
     page.goto("/accounts/signup/")
     page.fill("#id_username", username)
+    page.fill("#id_email", f"{username}@example.com")
     page.fill("#id_password1", PASSWORD)
     page.fill("#id_password2", PASSWORD)
     page.get_by_test_id("signup-submit").click()
     page.wait_for_url("**/projects/", timeout=15_000)
     expect(page.get_by_test_id("nav-user")).to_contain_text(username)
+
+
+#: Puts a user on a plan as an operator does in the admin (``plan_set``'s shell code).
+_PLAN_SET = """
+from django.contrib.auth import get_user_model
+from business.models import Plan
+from business.services import account_get_or_create, account_plan_sync
+account = account_get_or_create(user=get_user_model().objects.get(username={username!r}))
+account.plan = Plan.objects.get(slug={plan!r})
+account.save()
+account_plan_sync(account=account)
+"""
+
+
+def plan_set(studio_server, username: str, plan: str) -> None:
+    """Put ``username`` of the running studio on ``plan`` ("free" or "pro"), as an operator's
+    assignment in the admin does: the exports, archive and limits of that plan apply at once."""
+    studio_server.manage("shell", "-c", _PLAN_SET.format(username=username, plan=plan))
 
 
 def upload(page: Page, song: Path) -> str:
@@ -112,10 +131,12 @@ def unique_name(prefix: str) -> str:
     return f"{prefix}{uuid.uuid4().hex[:8]}"
 
 
-def test_upload_separate_mix_and_export(new_page, page_errors, song_path: Path, tmp_path: Path) -> None:
-    # Given a new user on their library
+def test_upload_separate_mix_and_export(new_page, page_errors, studio_server, song_path: Path, tmp_path: Path) -> None:
+    # Given a new user on their library, on Pro (which exports WAV)
     page = new_page()
-    sign_up(page, unique_name("ana"))
+    username = unique_name("ana")
+    sign_up(page, username)
+    plan_set(studio_server, username, "pro")
     expect(page.get_by_test_id("upload-zone")).to_be_visible()
 
     # When they upload a song

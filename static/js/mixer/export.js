@@ -35,11 +35,19 @@
  *   [data-export-status]   role="status"; data-state mirrors the export: idle | starting |
  *                          queued | running | done | failed | cancelled | error (a request failed)
  *   [data-export-progress] <progress>, [data-export-download] <a>, [data-export-error] alert
+ *   option[data-plan-locked] a format or bit rate outside the user's plan: rendered disabled
+ *                          (marked "Pro") by the template, never chosen here
+ *   [data-export-upgrade]  "Upgrade to Pro" link in a [data-upgrade-row]: shown beside a 402
+ *                          (`plan_required`: a format or bit rate outside the plan;
+ *                          `quota_exceeded`: the plan's jobs at once are running), pointed at the
+ *                          answer's `extra.upgrade_url`; the form's data-upgrade-url is "" on a
+ *                          paid plan, which has nothing to upgrade to (the link then stays hidden)
  */
 
 import { apiFetch, errorMessage, showError } from "../api.js";
 import { formatClock } from "../format.js";
 import { gettext, interpolate } from "../i18n.js";
+import { showUpgrade, upgradeUrl } from "../upgrade.js";
 
 /** REST reads while the socket is down: slow, since a reconnect re-reads at once anyway. */
 const FALLBACK_INTERVAL_MS = 5000;
@@ -79,6 +87,8 @@ export class ExportPanel {
     this.progress = form.querySelector("[data-export-progress]");
     this.download = form.querySelector("[data-export-download]");
     this.error = form.querySelector("[data-export-error]");
+    this.upgrade = form.querySelector("[data-export-upgrade]");
+    this.canUpgrade = Boolean(form.dataset.upgradeUrl);
     this.bitrateField = form.querySelector("[data-export-bitrate-field]");
     this.loopRadio = form.querySelector('input[name="region"][value="loop"]');
     this.allRadio = form.querySelector('input[name="region"][value="all"]');
@@ -165,6 +175,7 @@ export class ExportPanel {
     this.download.removeAttribute("href");
     this.download.download = "";
     showError(this.error, null);
+    showUpgrade(this.upgrade, "");
     this.show("starting", gettext("Starting the export…"), 0);
     let created;
     try {
@@ -308,6 +319,7 @@ export class ExportPanel {
     this.stopFollowing();
     this.show("error", "", null);
     showError(this.error, errorMessage(error));
+    showUpgrade(this.upgrade, this.canUpgrade ? upgradeUrl(error) : "");
     this.submit.disabled = false;
   }
 
