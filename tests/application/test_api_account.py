@@ -23,8 +23,8 @@ pytestmark = pytest.mark.django_db
 def test_the_account_says_plan_usage_and_no_subscription(client, user, tmp_path):
     user.email = "ana@example.com"
     user.save()
-    client.post("/api/v1/projects/", {"file": SimpleUploadedFile("a.wav", write_song(tmp_path / "a.wav",
-                                                                                       duration_s=30.0).read_bytes())})  # fmt: skip
+    song = write_song(tmp_path / "a.wav", duration_s=30.0)
+    client.post("/api/v1/projects/", {"file": SimpleUploadedFile("a.wav", song.read_bytes())})
 
     body = client.get("/api/v1/account/").json()
 
@@ -80,8 +80,8 @@ def test_deleting_the_account_deletes_projects_files_and_user(media, tmp_path, d
     other = project_create_ready(owner=user_create(), duration_s=0.5)
     project_create_ready(owner=user, duration_s=0.5)
     client = signed_in(user)
-    client.post("/api/v1/projects/", {"file": SimpleUploadedFile("a.wav", write_song(tmp_path / "a.wav",
-                                                                                       duration_s=1.0).read_bytes())})  # fmt: skip
+    song = write_song(tmp_path / "a.wav", duration_s=1.0)
+    client.post("/api/v1/projects/", {"file": SimpleUploadedFile("a.wav", song.read_bytes())})
     others_files = [k for k in stored_files(media) if str(other.id) in k]
 
     with django_capture_on_commit_callbacks(execute=True):  # files go once the deletion commits

@@ -13,7 +13,6 @@ from domain.exceptions import IsoMixError
 from model.engines import ENGINE_NAMES, get_engine
 from model.pipelines.media import MediaError, decode_audio
 
-
 #: The operator's own tool on the server: no plan applies; this only bounds the memory a decode takes.
 MAX_DURATION_S = 60 * 60.0
 
