@@ -9,7 +9,7 @@ from collections import Counter
 import pytest
 import stripe
 
-from bench.run.billing import (
+from bench.run.stripe_events import (
     STORY_END,
     WEBHOOK_SECRET,
     percentile,
