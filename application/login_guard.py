@@ -184,6 +184,14 @@ def login_authenticate(*, request: Any, username: str, password: str) -> Abstrac
     return None
 
 
+def password_confirm(*, request: Any, user: AbstractBaseUser, password: str) -> bool:
+    """Whether ``password`` is the signed-in ``user``'s, checked through the same guard as a login
+    (a password typed again to change the email or delete the account): a stolen session cannot
+    guess it without limit. Raises :class:`~domain.exceptions.TooManyAttempts` during a lock-out."""
+    checked = login_authenticate(request=request, username=user.get_username(), password=password)
+    return checked is not None and checked.pk == user.pk
+
+
 class GuardedLoginFormMixin:
     """An ``AuthenticationForm`` whose ``clean`` authenticates through the guard.
 

@@ -65,7 +65,8 @@ def _refusal(*, metric: str, limits: PlanLimits, used: int, amount: int, resets_
             "This song needs %(need)d separation minutes and your %(plan)s plan has %(left)d left "
             "this month. It renews on %(when)s."
         ) % {**values, "need": -(-amount // 60), "left": max(0, limit - used) // 60}
-        limit, used = limit // 60, -(-used // 60)  # shown to people in minutes
+        limit, used = limit // 60, -(-used // 60)  # in minutes, as people and the account API count
+        metric = "separation_minutes"
     elif metric == Metric.LYRICS:
         message = _("You have used this month's karaoke lyrics of the %(plan)s plan. More from %(when)s.") % values
     else:

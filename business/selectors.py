@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, fields
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Sum
 from django.utils import timezone
+from rest_framework.authtoken.models import Token
 
 from business.models import Account, Plan, Subscription, UsageRecord
 from business.periods import Period, day_period, month_period
@@ -88,6 +89,9 @@ def _plan_fallback() -> Plan:
     )  # fmt: skip
 
 
+#: How long past its end a subscription set to cancel still counts, for its deletion event to arrive.
+LOST_EVENT_SLACK = timedelta(days=1)
+
 #: Subscription states that give the paid plan (past_due too, until its grace period ends).
 PAID_STATUSES = (Subscription.Status.ACTIVE, Subscription.Status.TRIALING)
 
@@ -110,9 +114,12 @@ def subscription_is_paid(subscription: Subscription | None, *, now: datetime | N
     """Whether ``subscription`` gives the paid plan at ``now``."""
     if subscription is None:
         return False
-    if subscription.status in PAID_STATUSES:
-        return True
     now = now or timezone.now()
+    if subscription.status in PAID_STATUSES:
+        # Set to end, and its end long past: the deletion event was lost (Stripe stops retrying
+        # after three days); the payloads alone say it is over.
+        ended = subscription.cancel_at_period_end and subscription.current_period_end is not None
+        return not (ended and subscription.current_period_end + LOST_EVENT_SLACK < now)
     in_grace = subscription.grace_until is not None and now < subscription.grace_until
     return subscription.status in (Subscription.Status.PAST_DUE, Subscription.Status.UNPAID) and in_grace
 
@@ -230,6 +237,14 @@ def subscription_for_user(*, user: AbstractBaseUser) -> Subscription | None:
     if subscription is None or not subscription.stripe_subscription_id:
         return None
     return subscription
+
+
+def user_for_api_token(*, key: str) -> AbstractBaseUser | None:
+    """The active user whose API token is ``key``, or ``None``."""
+    if not key or len(key) > 64:
+        return None
+    token = Token.objects.select_related("user").filter(key=key).first()
+    return token.user if token is not None and token.user.is_active else None
 
 
 def billing_enabled() -> bool:

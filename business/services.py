@@ -104,8 +104,10 @@ def accounts_plan_sweep(*, now: datetime | None = None) -> int:
     candidates = Account.objects.select_related("plan", "subscription", "applied_plan")
     if default.pk is not None:
         candidates = candidates.exclude(applied_plan=default)
-    for account in candidates:
+    for account_id in candidates.values_list("id", flat=True):
         with transaction.atomic():
+            # Read again under a lock: a webhook applying a payment meanwhile has the last word.
+            account = candidates.select_for_update(of=("self",)).get(id=account_id)
             before = account.applied_plan_id
             account_plan_sync(account=account, now=now)
             if account.applied_plan_id != before:
@@ -151,7 +153,7 @@ def account_delete(*, user: AbstractBaseUser) -> None:
     account = Account.objects.filter(user_id=user.pk).select_related("subscription").first()
     if account is not None:
         subscription_cancel_for_account(account=account)
-    for project in Project.objects.filter(owner_id=user.pk):
-        project_delete(project=project)
-    with transaction.atomic():
+    with transaction.atomic():  # all of it or none; the files go once it commits
+        for project in Project.objects.filter(owner_id=user.pk):
+            project_delete(project=project)
         get_user_model().objects.filter(pk=user.pk).delete()

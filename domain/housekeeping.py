@@ -1,4 +1,5 @@
-"""Housekeeping writes: expired projects, orphan files, abandoned work folders, worker heartbeats."""
+"""Housekeeping writes: orphan files, abandoned work folders, worker heartbeats (expired projects:
+``model.services.projects_expired_remove``, which gives back what their jobs had reserved)."""
 
 from __future__ import annotations
 
@@ -8,24 +9,10 @@ from datetime import datetime
 from pathlib import Path
 
 from django.core.files.storage import default_storage
-from django.db import transaction
 from django.utils import timezone
 
 from domain.models import Export, Project, Stem, WorkerBeat
-from domain.services import project_delete
 from domain.work_dirs import work_dir_candidates, work_dir_remove_if_abandoned
-
-
-def projects_expired_delete(*, now: datetime | None = None) -> int:
-    """Delete the projects whose retention period is over, with their files."""
-    now = now or timezone.now()
-    count = 0
-    for project in Project.objects.filter(expires_at__lte=now):
-        with transaction.atomic():
-            project_delete(project=project)
-        count += 1
-    return count
-
 
 #: The top-level storage folders; every file under them belongs to a row.
 _OWNED_FOLDERS = ("uploads", "stems", "previews", "exports")

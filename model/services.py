@@ -99,9 +99,11 @@ def separation_engine_for(*, limits: PlanLimits) -> str:
     from model.engines.demucs_engine import demucs_weights_available
 
     model_dir = settings.ISOMIX_DEMUCS_MODEL_DIR
-    chosen = resolve_engine_name(settings.ISOMIX_SEPARATION_ENGINE, model_dir=model_dir)
-    if chosen in limits.engines or chosen == "offline":
+    setting = settings.ISOMIX_SEPARATION_ENGINE
+    chosen = resolve_engine_name(setting, model_dir=model_dir)
+    if setting != "auto" and (chosen in limits.engines or chosen == "offline"):
         return chosen
+    # "auto" (or an engine outside the plan): the best four-stem engine of the plan that is here.
     for name in ("htdemucs_ft", "htdemucs"):
         if name in limits.engines and demucs_weights_available(name, model_dir=model_dir):
             return name
@@ -117,6 +119,17 @@ def separation_start(*, project: Project, engine: str = "", priority: bool = Fal
     job = job_create(project=project, kind=Job.Kind.SEPARATE, engine=engine, priority=priority)
     _enqueue_on_commit(job)
     return job
+
+
+def projects_expired_remove(*, now: datetime | None = None) -> int:
+    """Delete the projects whose retention is over (``project_remove``: what their unfinished jobs
+    had reserved goes back too). Returns how many it deleted."""
+    now = now or timezone.now()
+    count = 0
+    for project in Project.objects.filter(expires_at__lte=now):
+        project_remove(project=project)
+        count += 1
+    return count
 
 
 def project_remove(*, project: Project) -> None:
@@ -145,7 +158,7 @@ def export_start(
     if project.status != Project.Status.READY:
         raise NotReady(_("The stems of this song are not ready yet."), code=ErrorCode.NOT_READY)
     limits = plan_limits_for_user(user=project.owner)
-    bitrate_kbps = _export_bitrate(fmt=fmt, bitrate_kbps=bitrate_kbps)
+    bitrate_kbps = _export_bitrate(fmt=fmt, bitrate_kbps=bitrate_kbps, limits=limits)
     export_allowed_check(limits=limits, fmt=fmt, bitrate_kbps=bitrate_kbps)
     if region not in Export.Region.values:
         raise IsoMixError(_("An export is of the whole song or of its loop."), code=ErrorCode.INVALID_INPUT)
@@ -189,11 +202,13 @@ def stems_archive_allowed_check(*, user: AbstractBaseUser) -> None:
         )
 
 
-def _export_bitrate(*, fmt: str, bitrate_kbps: int | None) -> int | None:
+def _export_bitrate(*, fmt: str, bitrate_kbps: int | None, limits: PlanLimits) -> int | None:
     if fmt != Export.Format.MP3:
         return None  # lossless: a bit rate means nothing
     if bitrate_kbps is None:
-        return EXPORT_MP3_BITRATE_DEFAULT
+        # The default, or the plan's best rate where an operator set that lower.
+        allowed = [r for r in EXPORT_MP3_BITRATES if r <= limits.mp3_max_kbps] or [EXPORT_MP3_BITRATES[0]]
+        return min(EXPORT_MP3_BITRATE_DEFAULT, max(allowed))
     if bitrate_kbps not in EXPORT_MP3_BITRATES:
         message = _("An MP3 is exported at %(rates)s kb/s.") % {"rates": ", ".join(map(str, EXPORT_MP3_BITRATES))}
         raise IsoMixError(message, code=ErrorCode.INVALID_INPUT, extra={"bitrates": list(EXPORT_MP3_BITRATES)})

@@ -9,9 +9,9 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.uploadhandler import TemporaryFileUploadHandler
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from rest_framework.authtoken.models import Token
 from rest_framework.throttling import UserRateThrottle
 
+from business.selectors import user_for_api_token
 from domain.exceptions import ErrorCode, FileTooLarge
 
 #: Room for the multipart envelope and the small form fields around the file.
@@ -68,10 +68,7 @@ def upload_user(request: HttpRequest) -> AbstractBaseUser | None:
     if user is not None and user.is_authenticated:
         return user
     scheme, _sep, key = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
-    if scheme.lower() != "token" or not key or len(key) > 64:
-        return None
-    token = Token.objects.select_related("user").filter(key=key.strip()).first()
-    return token.user if token is not None and token.user.is_active else None
+    return user_for_api_token(key=key.strip()) if scheme.lower() == "token" else None
 
 
 def declared_size_check(request: HttpRequest, *, max_bytes: int) -> None:

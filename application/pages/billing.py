@@ -350,7 +350,7 @@ def account(request: HttpRequest) -> HttpResponse:
 def account_email(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
         return redirect("account")
-    form = EmailChangeForm(request.POST, user=request.user)
+    form = EmailChangeForm(request.POST, user=request.user, request=request)
     if form.is_valid() and form.save():
         messages.success(request, _("Your email address is now %(email)s.") % {"email": request.user.email})
         return redirect("account")
@@ -361,7 +361,7 @@ def account_email(request: HttpRequest) -> HttpResponse:
 def account_delete(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
         return redirect("account")
-    form = AccountDeleteForm(request.POST, user=request.user)
+    form = AccountDeleteForm(request.POST, user=request.user, request=request)
     if form.is_valid() and form.save():
         logout(request)
         messages.success(request, _("Your account was deleted, with every song, stem and export in it."))

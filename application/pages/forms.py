@@ -11,10 +11,12 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import UserCreationForm
 from django.contrib.auth.models import AbstractBaseUser
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from application.login_guard import password_confirm
 from business.services import account_delete, account_email_set
-from domain.exceptions import IsoMixError
+from domain.exceptions import IsoMixError, TooManyAttempts
 
 
 def email_taken(email: str, *, exclude_pk: int | None = None) -> bool:
@@ -50,13 +52,19 @@ class SignupForm(UserCreationForm):
 
 
 class PasswordCheckMixin:
-    """A field ``password``: the signed-in user's current password, typed again."""
+    """A field ``password``: the signed-in user's current password, typed again, checked through
+    the login guard (failures count as failed logins of the account and the address)."""
 
     user: AbstractBaseUser
+    request: HttpRequest
 
     def clean_password(self) -> str:
         password = self.cleaned_data["password"]
-        if not self.user.check_password(password):
+        try:
+            confirmed = password_confirm(request=self.request, user=self.user, password=password)
+        except TooManyAttempts as exc:
+            raise forms.ValidationError(exc.message, code="throttled") from exc
+        if not confirmed:
             raise forms.ValidationError(_("That is not your current password."), code="password_incorrect")
         return password
 
@@ -73,9 +81,9 @@ class EmailChangeForm(PasswordCheckMixin, forms.Form):
         label=_("New email"), max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"})
     )
 
-    def __init__(self, *args, user: AbstractBaseUser, **kwargs) -> None:
+    def __init__(self, *args, user: AbstractBaseUser, request: HttpRequest | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.user = user
+        self.user, self.request = user, request
         if not self.is_bound:
             self.fields["email"].initial = user.email
 
@@ -102,9 +110,9 @@ class AccountDeleteForm(PasswordCheckMixin, forms.Form):
         error_messages={"required": _("Tick the box to confirm.")},
     )
 
-    def __init__(self, *args, user: AbstractBaseUser, **kwargs) -> None:
+    def __init__(self, *args, user: AbstractBaseUser, request: HttpRequest | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.user = user
+        self.user, self.request = user, request
 
     def save(self) -> bool:
         """Delete the account; ``False`` (with the reason on the form) when it could not be done,

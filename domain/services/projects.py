@@ -105,13 +105,14 @@ def _stem_keys_in_use(keys: list[str]) -> set[str]:
 
 
 def projects_expiry_extend(*, owner_id: int, retention_days: int) -> int:
-    """Give every project of the owner ``retention_days`` from its upload (0: keep them all):
-    a plan with a longer retention. Returns how many projects it changed."""
-    projects = Project.objects.filter(owner_id=owner_id)
+    """Keep every project of the owner at least ``retention_days`` from its upload (0: keep them
+    all): a plan with a longer retention. Never earlier than a project's date already is: a song a
+    downgrade left until a date keeps at least that date. Returns how many projects it changed."""
+    projects = Project.objects.filter(owner_id=owner_id).exclude(expires_at=None)
     if retention_days <= 0:
-        return projects.exclude(expires_at=None).update(expires_at=None)
+        return projects.update(expires_at=None)
     until = ExpressionWrapper(F("created_at") + timedelta(days=retention_days), output_field=DateTimeField())
-    return projects.update(expires_at=until)
+    return projects.filter(expires_at__lt=until).update(expires_at=until)
 
 
 def projects_expiry_cap(*, owner_id: int, until: datetime) -> int:

@@ -13,7 +13,7 @@ from business.models import Account, Subscription, UsageRecord
 from business.services import account_get_or_create
 from domain.models import Project
 from tests.audio import write_song
-from tests.factories import pro_user_create, project_create_ready, user_create
+from tests.factories import PASSWORD, pro_user_create, project_create_ready, user_create
 from tests.helpers import signed_in, stored_files
 from tests.stripe_standin import stripe_standin_fixture  # noqa: F401 (the stripe_standin fixture)
 
@@ -85,7 +85,7 @@ def test_deleting_the_account_deletes_projects_files_and_user(media, tmp_path, d
     others_files = [k for k in stored_files(media) if str(other.id) in k]
 
     with django_capture_on_commit_callbacks(execute=True):  # files go once the deletion commits
-        response = client.delete("/api/v1/account/")
+        response = client.delete("/api/v1/account/", {"password": PASSWORD}, format="json")
 
     assert response.status_code == 204
     assert not get_user_model().objects.filter(pk=user.pk).exists()
@@ -100,7 +100,7 @@ def test_deleting_the_account_cancels_the_subscription_in_stripe_first(stripe_st
     Subscription.objects.create(account=account_get_or_create(user=user), stripe_customer_id="cus_9",
                                 stripe_subscription_id="sub_9", status="active", interval="month")  # fmt: skip
 
-    response = signed_in(user).delete("/api/v1/account/")
+    response = signed_in(user).delete("/api/v1/account/", {"password": PASSWORD}, format="json")
 
     assert response.status_code == 204
     assert [(r.method, r.path) for r in stripe_standin.requests] == [("DELETE", "/v1/subscriptions/sub_9")]
@@ -114,8 +114,40 @@ def test_when_stripe_cannot_cancel_nothing_is_deleted(stripe_standin):
                                 stripe_subscription_id="sub_9", status="active", interval="month")  # fmt: skip
     stripe_standin.fail(status=500)
 
-    response = signed_in(user).delete("/api/v1/account/")
+    response = signed_in(user).delete("/api/v1/account/", {"password": PASSWORD}, format="json")
 
     assert response.status_code == 502
     assert response.json()["code"] == "billing_error"
     assert get_user_model().objects.filter(pk=user.pk).exists() and Project.objects.filter(id=project.id).exists()
+
+
+@pytest.mark.parametrize("body", [{}, {"password": "not-the-password"}, {"password": 42}])
+def test_deleting_the_account_needs_its_password_and_a_wrong_one_deletes_nothing(body):
+    from django.core.cache import cache
+
+    user = user_create()
+    project = project_create_ready(owner=user, duration_s=0.5)
+    cache.clear()
+
+    response = signed_in(user).delete("/api/v1/account/", body, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid_input" and "password" in response.json()["extra"]["fields"]
+    assert get_user_model().objects.filter(pk=user.pk).exists() and Project.objects.filter(id=project.id).exists()
+
+
+def test_wrong_passwords_on_deletion_count_as_failed_logins(settings):
+    from django.core.cache import cache
+
+    settings.ISOMIX_LOGIN_ACCOUNT_FAILURES = 2
+    cache.clear()
+    user = user_create()
+    client = signed_in(user)
+    answers = [client.delete("/api/v1/account/", {"password": f"guess-{n}"}, format="json").status_code
+               for n in range(3)]  # fmt: skip
+    right = client.delete("/api/v1/account/", {"password": PASSWORD}, format="json")
+    cache.clear()
+
+    assert answers == [400, 429, 429]
+    assert right.status_code == 429 and "Retry-After" in right.headers  # locked: not even the right one
+    assert get_user_model().objects.filter(pk=user.pk).exists()

@@ -427,11 +427,29 @@ def test_a_downgrade_keeps_the_songs_until_the_free_retention_runs_out():
 def test_an_upgrade_gives_the_songs_the_pro_retention():
     user = user_create()
     project = project_create_ready(owner=user, duration_s=0.5)
+    Project.objects.filter(id=project.id).update(expires_at=project.created_at + timedelta(days=7))  # Free's
 
     _pro_by_subscription(user)
 
     project.refresh_from_db()
     assert project.expires_at == project.created_at + timedelta(days=90)
+
+
+def test_an_upgrade_never_brings_a_songs_end_forward():
+    """A song a downgrade kept until a date (now + 7 days) keeps it, even where the upload is older
+    than the new plan's retention: the upgrade must not make it expire at once."""
+    user = user_create()
+    old = project_create_ready(owner=user, duration_s=0.5)
+    kept_until = timezone.now() + timedelta(days=7)
+    Project.objects.filter(id=old.id).update(created_at=timezone.now() - timedelta(days=200), expires_at=kept_until)
+    forever = project_create_ready(owner=user, duration_s=0.5)  # no end date: kept until deleted
+
+    _pro_by_subscription(user)
+
+    old.refresh_from_db()
+    forever.refresh_from_db()
+    assert old.expires_at == kept_until
+    assert forever.expires_at is None
 
 
 # ---------------------------------------------------------------- signatures

@@ -73,7 +73,7 @@ def test_all_or_nothing_when_one_allowance_is_short():
     with pytest.raises(QuotaExceeded) as refused:
         _reserve(user, uploads=1, separation_s=11 * 60)
 
-    assert refused.value.extra["metric"] == "separation_s"
+    assert refused.value.extra["metric"] == "separation_minutes"
     assert (refused.value.extra["limit"], refused.value.extra["used"]) == (10, 0)  # in minutes
     assert UsageRecord.objects.count() == 0
 
@@ -189,7 +189,7 @@ def test_a_song_longer_than_the_minutes_left_is_402(client, user, media, tmp_pat
     refused = client.post("/api/v1/projects/", {"file": SimpleUploadedFile("a.wav", song.read_bytes())})
 
     assert refused.status_code == 402
-    assert refused.json()["extra"]["metric"] == "separation_s"
+    assert refused.json()["extra"]["metric"] == "separation_minutes"
     assert "needs 2 separation minutes" in refused.json()["message"]
     assert Project.objects.count() == 0 and UsageRecord.objects.count() == 0 and stored_files(media) == []
 
@@ -273,3 +273,39 @@ def test_an_engine_outside_the_plan_falls_back_to_one_inside_it(settings):
 
     assert separation_engine_for(limits=free) == "offline"  # no Demucs weights on this machine
     assert separation_engine_for(limits=pro) == "htdemucs_6s"
+
+
+def test_under_auto_each_plan_gets_its_best_engine_that_is_installed(settings, monkeypatch):
+    from model.engines import demucs_engine
+
+    settings.ISOMIX_SEPARATION_ENGINE = "auto"
+    monkeypatch.setattr(demucs_engine, "demucs_weights_available", lambda name, *, model_dir: True)
+
+    assert separation_engine_for(limits=plan_limits_for_user(user=pro_user_create())) == "htdemucs_ft"
+    assert separation_engine_for(limits=plan_limits_for_user(user=user_create())) == "htdemucs"
+
+
+def test_an_expired_project_with_a_queued_job_gives_its_reservation_back(media, tmp_path):
+    from model.services import projects_expired_remove
+
+    user = user_create()
+    song = write_song(tmp_path / "song.wav", duration_s=1.0)
+    project = project_upload(owner=user, upload=SimpleUploadedFile("a.wav", song.read_bytes()))
+    Project.objects.filter(id=project.id).update(expires_at=timezone.now() - timedelta(minutes=1))
+
+    assert projects_expired_remove() == 1
+
+    assert set(UsageRecord.objects.values_list("state", flat=True)) == {UsageRecord.State.RELEASED}
+
+
+def test_the_default_mp3_rate_follows_a_plan_whose_best_is_lower(media):
+    from domain.mix import MixSettings
+    from model.services import export_start
+    from tests.factories import project_create_ready
+
+    plan_update("free", mp3_max_kbps=128)
+    project = project_create_ready(owner=user_create(), duration_s=0.5)
+
+    export = export_start(project=project, fmt="mp3", mix=MixSettings())
+
+    assert export.bitrate_kbps == 128

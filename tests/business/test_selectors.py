@@ -119,3 +119,12 @@ def test_a_month_period_rolls_over_on_the_billing_anchor(now, anchor, start, end
     period = month_period(now=now, anchor=anchor)
 
     assert (period.start, period.end) == (start, end)
+
+
+def test_a_subscription_set_to_end_stops_giving_pro_a_day_after_its_end_without_its_event():
+    user = user_create()
+    end = timezone.now() - timedelta(hours=2)
+    _subscription(user, status="active", cancel_at_period_end=True, current_period_end=end)
+
+    assert plan_for_user(user=user).slug == "pro"  # the deletion event may still be on its way
+    assert plan_for_user(user=user, now=end + timedelta(days=1, minutes=1)).slug == "free"

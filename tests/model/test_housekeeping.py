@@ -9,12 +9,12 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from domain.housekeeping import projects_expired_delete, storage_orphans_delete
+from domain.housekeeping import storage_orphans_delete
 from domain.models import Job, Project
 from domain.services import job_create, job_set_state
 from model.actors import MAX_ATTEMPTS
 from model.broker import queue_depth
-from model.services import WORKER_LOST_MESSAGE, jobs_sweep
+from model.services import WORKER_LOST_MESSAGE, jobs_sweep, projects_expired_remove
 from tests.factories import project_create_ready, user_create
 from tests.helpers import stored_files
 
@@ -94,7 +94,7 @@ def test_expired_projects_go_with_their_files(media, django_capture_on_commit_ca
     Project.objects.filter(id=fresh.id).update(expires_at=timezone.now() + timedelta(days=1))
 
     with django_capture_on_commit_callbacks(execute=True):
-        assert projects_expired_delete() == 1
+        assert projects_expired_remove() == 1
 
     assert list(Project.objects.values_list("id", flat=True)) == [fresh.id]
     assert all(str(old.id) not in key for key in stored_files(media))

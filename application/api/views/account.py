@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
@@ -9,8 +10,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from application.api.parsers import StrictJSONParser
+from application.login_guard import password_confirm
 from business.selectors import plan_for_user, plan_list, subscription_for_user, usage_for_user
 from business.services import account_delete
+from domain.exceptions import ErrorCode, IsoMixError
 
 
 class PlanOutputSerializer(serializers.Serializer):
@@ -68,6 +72,12 @@ class SubscriptionOutputSerializer(serializers.Serializer):
         ref_name = "Subscription"
 
 
+class PasswordIncorrect(IsoMixError):
+    def __init__(self) -> None:
+        message = _("That is not your password. Nothing was deleted.")
+        super().__init__(message, code=ErrorCode.INVALID_INPUT, extra={"fields": {"password": [message]}})
+
+
 def _usage(meters) -> dict:
     seconds = meters["separation_s"]
     return {
@@ -97,7 +107,22 @@ class AccountApi(APIView):
         class Meta:
             ref_name = "Account"
 
-    error_responses = {"DELETE": {"502": "Stripe could not cancel the subscription; nothing was deleted."}}
+    parser_classes = [StrictJSONParser]
+    error_responses = {
+        "DELETE": {
+            "400": "The password is missing or not the account's (`invalid_input`); nothing was deleted.",
+            "413": "The request body is over its limit.",
+            "415": "The body is not JSON.",
+            "429": "Too many wrong passwords for this account or address (`too_many_attempts`, `Retry-After`).",
+            "502": "Stripe could not cancel the subscription; nothing was deleted.",
+        }
+    }
+
+    class DeleteInputSerializer(serializers.Serializer):
+        password = serializers.CharField(max_length=128, trim_whitespace=False, help_text="The account's password.")
+
+        class Meta:
+            ref_name = "AccountDeleteInput"
 
     @extend_schema(responses=OutputSerializer, operation_id="account_retrieve")
     def get(self, request: Request) -> Response:
@@ -111,8 +136,12 @@ class AccountApi(APIView):
         }
         return Response(self.OutputSerializer(account).data)
 
-    @extend_schema(responses={204: None}, operation_id="account_destroy")
+    @extend_schema(request=DeleteInputSerializer, responses={204: None}, operation_id="account_destroy")
     def delete(self, request: Request) -> Response:
+        data = self.DeleteInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        if not password_confirm(request=request._request, user=request.user, password=data.validated_data["password"]):
+            raise PasswordIncorrect()
         account_delete(user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 

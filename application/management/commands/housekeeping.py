@@ -16,9 +16,9 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
 from business.services import accounts_plan_sweep
-from domain.housekeeping import projects_expired_delete, storage_orphans_delete
+from domain.housekeeping import storage_orphans_delete
 from model.broker import work_dirs_sweep
-from model.services import jobs_sweep
+from model.services import jobs_sweep, projects_expired_remove
 
 logger = logging.getLogger(__name__)
 
@@ -30,7 +30,7 @@ def housekeeping_once() -> dict[str, int]:
         "failed": len(swept.failed),
         "enqueued": len(swept.enqueued),
         "plans_changed": accounts_plan_sweep(),
-        "expired": projects_expired_delete(),
+        "expired": projects_expired_remove(),
         "orphans": len(storage_orphans_delete()),
         "work_dirs": len(work_dirs_sweep()),
     }
