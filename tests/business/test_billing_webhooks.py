@@ -515,3 +515,46 @@ def test_without_a_webhook_secret_webhooks_are_off(settings):
         webhook_handle(payload=body, signature=header)
 
     assert not StripeEvent.objects.exists()
+
+
+# ---------------------------------------------------------------- a failed renewal, in every order
+
+
+def _failed_renewal(user, *, t: int = T0 + 31 * DAY) -> list[dict]:
+    """A renewal whose payment fails (the subscription goes past_due), then is paid (active again)."""
+    return [
+        _invoice(user, "payment_failed", created=t),
+        _sub(user, "updated", created=t, status="past_due"),
+        _invoice(user, "paid", created=t + 3600),
+        _sub(user, "updated", created=t + 3600, status="active"),
+    ]
+
+
+@pytest.mark.parametrize("order", list(itertools.permutations(range(4))), ids=lambda o: "".join(map(str, o)))
+def test_every_order_of_a_failed_then_paid_renewal_ends_active_without_grace(order, stripe_standin):
+    user = user_create()
+    _pro_by_subscription(user)
+    events = _failed_renewal(user)
+
+    for i in order:
+        _deliver(events[i])
+
+    assert (_row(user).status, _row(user).grace_until) == ("active", None)
+    assert plan_for_user(user=user).slug == "pro"
+    assert Account.objects.get(user=user).downgraded_at is None
+
+
+@pytest.mark.parametrize("order", [(0, 1), (1, 0)], ids=["invoice-first", "subscription-first"])
+def test_either_order_of_a_failed_renewal_gives_the_grace_period_then_free(order, stripe_standin):
+    user = user_create()
+    _pro_by_subscription(user)
+    t = T0 + 31 * DAY
+    events = _failed_renewal(user, t=t)[:2]
+
+    for i in order:
+        _deliver(events[i])
+
+    assert _row(user).status == "past_due"
+    assert _row(user).grace_until == _at(t) + timedelta(days=7)
+    assert plan_for_user(user=user, now=_at(t) + timedelta(days=6)).slug == "pro"
+    assert plan_for_user(user=user, now=_at(t) + timedelta(days=8)).slug == "free"
