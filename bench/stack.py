@@ -32,6 +32,9 @@ ROOT = Path(__file__).resolve().parent.parent
 #: What points a process at PostgreSQL and Redis; left out of an embedded stack's environment.
 PRODUCTION_VARS = ("DATABASE_URL", "REDIS_URL", "ISOMIX_BROKER_URL")
 USERNAME = "ada"
+#: What a worker consumes in compose.yaml (the gpu and the cpu worker's queues, each with its
+#: priority twin), for the one worker process a test or bench stack runs.
+WORKER_QUEUES = ("gpu", "gpu-priority", "cpu", "cpu-priority")
 
 #: The stack's user, on Pro (the largest uploads, the most jobs at once), and its API token.
 _TOKEN_SEED = (

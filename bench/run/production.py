@@ -18,7 +18,7 @@ from pathlib import Path
 
 from bench.run.studio import engine_env
 from bench.run.table import Row
-from bench.stack import USERNAME, Stack, multipart_post
+from bench.stack import USERNAME, WORKER_QUEUES, Stack, multipart_post
 
 _WRK_REPORT = """
 done = function(summary, latency, requests)
@@ -136,7 +136,7 @@ def bench_websockets(rows: list[Row], prod: Production) -> None:
 
 def bench_recovery(rows: list[Row], prod: Production, song: Path) -> None:
     """SIGKILL the gpu worker mid-separation; a new worker and the housekeeping loop finish the job."""
-    first = prod.spawn("rundramatiq", "--queues", "gpu", "cpu", log="worker1.log")
+    first = prod.spawn("rundramatiq", "--queues", *WORKER_QUEUES, log="worker1.log")
     keeper = prod.spawn("housekeeping", "--loop", "30", log="housekeeping.log")
     processes = [first, keeper]
     try:
@@ -148,7 +148,7 @@ def bench_recovery(rows: list[Row], prod: Production, song: Path) -> None:
             time.sleep(0.05)
         prod.kill(first)
         killed_at = time.perf_counter()
-        processes.append(prod.spawn("rundramatiq", "--queues", "gpu", "cpu", log="worker2.log"))
+        processes.append(prod.spawn("rundramatiq", "--queues", *WORKER_QUEUES, log="worker2.log"))
         deadline = time.monotonic() + 900
         while (p := prod.project(project_id))["status"] != "ready":
             if time.monotonic() > deadline or p["status"] == "failed":

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from bench.stack import WORKER_QUEUES, free_port, request, wait_health
 from bench.stack import Stack as ProcessStack
-from bench.stack import free_port, request, wait_health
 from tests.audio import write_song
 
-__all__ = ["STEMS", "Stack", "free_port", "request", "wait_health"]
+__all__ = ["STEMS", "WORKER_QUEUES", "Stack", "free_port", "request", "wait_health"]
 
 STEMS = ["bass.flac", "drums.flac", "other.flac", "vocals.flac"]
 

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from tests.e2e.stack import Stack, free_port, wait_health
+from tests.e2e.stack import WORKER_QUEUES, Stack, free_port, wait_health
 
 pytestmark = pytest.mark.e2e
 
@@ -52,7 +52,7 @@ def test_progress_reaches_a_browser_on_another_web_process(tmp_path):
                 _listen(other_port, project_id, session, until_state="done", timeout_s=120)
             )
             await asyncio.sleep(1.0)  # subscribed before the worker starts
-            stack.spawn("rundramatiq", "--queues", "gpu", "cpu", log="worker.log")
+            stack.spawn("rundramatiq", "--queues", *WORKER_QUEUES, log="worker.log")
             return await listener
 
         events = asyncio.run(scenario())

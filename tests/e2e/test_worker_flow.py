@@ -14,7 +14,7 @@ from rest_framework.test import APIClient
 
 from domain.models import Job, Project
 from tests.audio import write_song
-from tests.factories import user_create
+from tests.factories import pro_user_create, user_create
 from tests.helpers import stored_files
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.e2e]
@@ -43,7 +43,7 @@ def _wait(predicate, *, timeout_s: float, what: str):
 
 def test_upload_separate_export(worker, media, tmp_path):
     client = APIClient()
-    client.force_authenticate(user_create())
+    client.force_authenticate(pro_user_create())  # the FLAC export is Pro's; its jobs take the priority queues
     song = write_song(tmp_path / "song.mp3", duration_s=8.0)
 
     response = client.post("/api/v1/projects/", {"file": SimpleUploadedFile("song.mp3", song.read_bytes())})
@@ -101,7 +101,7 @@ def test_health_sees_the_running_worker(worker):
         what="the worker's heartbeat",
     )
 
-    assert body["checks"]["workers"]["queues"] == ["cpu", "gpu"]
+    assert body["checks"]["workers"]["queues"] == ["cpu", "cpu-priority", "gpu", "gpu-priority"]
 
 
 def test_resubmitted_song_shares_its_owners_stems(worker, media, tmp_path):

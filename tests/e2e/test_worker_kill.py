@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from tests.e2e.stack import STEMS, Stack
+from tests.e2e.stack import STEMS, WORKER_QUEUES, Stack
 
 pytestmark = pytest.mark.e2e
 
@@ -22,12 +22,12 @@ def test_killed_worker_job_runs_to_done_exactly_once_on_a_new_worker(tmp_path):
         ISOMIX_BROKER_MAINTENANCE_CHANCE="1000000",
     )
     try:
-        first = stack.spawn("rundramatiq", "--queues", "gpu", "cpu", log="worker1.log")
+        first = stack.spawn("rundramatiq", "--queues", *WORKER_QUEUES, log="worker1.log")
         project_id = stack.upload(duration_s=150.0)
         stack.wait_running(project_id)
 
         stack.kill(first)
-        stack.spawn("rundramatiq", "--queues", "gpu", "cpu", log="worker2.log")
+        stack.spawn("rundramatiq", "--queues", *WORKER_QUEUES, log="worker2.log")
         _wait_for_line(tmp_path / "worker2.log", "skipped: it is running", timeout_s=60)  # the redelivery
         time.sleep(4)  # past ISOMIX_JOB_STALE_AFTER_S: the dead worker's job stopped heartbeating
         swept = stack.manage("housekeeping")
@@ -56,7 +56,7 @@ def _wait_for_line(path, text: str, *, timeout_s: float) -> None:
 def test_redis_restart_during_a_job_loses_nothing(tmp_path):
     stack = Stack(tmp_path)
     try:
-        stack.spawn("rundramatiq", "--queues", "gpu", "cpu", log="worker.log")
+        stack.spawn("rundramatiq", "--queues", *WORKER_QUEUES, log="worker.log")
         during = stack.upload(duration_s=150.0)
         stack.wait_running(during)
 
