@@ -21,9 +21,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+from asgiref.sync import sync_to_async
 from django.http import HttpRequest
 from django.utils import translation
 
@@ -49,6 +50,9 @@ class BodyLimit:
 
     max_bytes: int
     refusal: Callable[[], IsoMixError]
+    #: Where the limit depends on who asks (an upload: the plan of the user the request names):
+    #: the limit for the request's headers, at most ``max_bytes``. Called in a thread (it queries).
+    for_headers: Callable[[list[tuple[bytes, bytes]]], BodyLimit] | None = None
 
 
 @dataclass(frozen=True)
@@ -62,28 +66,35 @@ class BodyLimits:
         return self.routes.get((method, path), self.default)
 
 
+def _upload_limit(max_file_bytes: int) -> BodyLimit:
+    from application.api.uploads import MULTIPART_OVERHEAD, too_large
+
+    # The same answer as the view's own declared-size check: the file's limit, not the envelope's.
+    return BodyLimit(max_bytes=max_file_bytes + MULTIPART_OVERHEAD, refusal=lambda: too_large(max_file_bytes))
+
+
 def body_limits_from_settings() -> BodyLimits:
     """Uploads get the upload limit (plus the multipart envelope), every other request the small one.
 
-    The upload limit is the largest file a plan allows; the view then holds the file to
-    the user's own plan while it streams (``application.api.uploads``). Call after
-    ``django.setup()``: it reverses a URL.
+    The upload limit is the plan's of the user the request names (by its token or session
+    cookie), and never more than ``ISOMIX_MAX_UPLOAD_MB``: a Free user's 150 MB upload is
+    refused from its headers, like anyone's 300 MB one. Call after ``django.setup()``: it
+    reverses a URL.
     """
     from django.conf import settings
     from django.urls import reverse
 
-    from application.api.uploads import MULTIPART_OVERHEAD, too_large
+    from application.api.uploads import upload_cap_for_headers
 
     upload_bytes = settings.ISOMIX_MAX_UPLOAD_MB * 1_000_000
     small = settings.ISOMIX_MAX_BODY_BYTES
+
+    def for_headers(headers: list[tuple[bytes, bytes]]) -> BodyLimit:
+        return _upload_limit(min(upload_bytes, upload_cap_for_headers(headers) or upload_bytes))
+
     return BodyLimits(
         default=BodyLimit(max_bytes=small, refusal=lambda: request_too_large(small)),
-        routes={
-            # The same answer as the view's own declared-size check: the file's limit, not the envelope's.
-            ("POST", reverse("api:projects")): BodyLimit(
-                max_bytes=upload_bytes + MULTIPART_OVERHEAD, refusal=lambda: too_large(upload_bytes)
-            ),
-        },
+        routes={("POST", reverse("api:projects")): replace(_upload_limit(upload_bytes), for_headers=for_headers)},
     )
 
 
@@ -136,6 +147,8 @@ class BodyLimitMiddleware:
             await self.app(scope, receive, send)
             return
         limit = self.limits.for_request(method=scope["method"], path=scope["path"])
+        if limit.for_headers is not None:
+            limit = await sync_to_async(limit.for_headers)(scope["headers"])
         declared = _declared_length(scope["headers"])
         if declared is not None and declared > limit.max_bytes:
             await _refuse(send, scope=scope, limit=limit)  # before receive(): not a byte of the body is read

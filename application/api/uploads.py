@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import cached_property
+from importlib import import_module
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.conf import settings
+from django.contrib.auth import get_user
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.files.uploadhandler import TemporaryFileUploadHandler
 from django.http import HttpRequest
+from django.http.cookie import parse_cookie
 from django.utils.translation import gettext as _
 from rest_framework.throttling import UserRateThrottle
 
-from business.selectors import user_for_api_token
+from business.selectors import plan_limits_for_user, user_for_api_token
 from domain.exceptions import ErrorCode, FileTooLarge
 
 #: Room for the multipart envelope and the small form fields around the file.
@@ -69,6 +73,32 @@ def upload_user(request: HttpRequest) -> AbstractBaseUser | None:
         return user
     scheme, _sep, key = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
     return user_for_api_token(key=key.strip()) if scheme.lower() == "token" else None
+
+
+def upload_cap_for_headers(headers: list[tuple[bytes, bytes]]) -> int | None:
+    """The largest file the plan of the user these raw (ASGI) headers name allows, or ``None`` when
+    they name nobody: for the body limit, before Django reads a byte. Only a size: the request is
+    authenticated as usual afterwards."""
+    meta = {}
+    for name, value in headers:
+        if name == b"authorization":
+            meta["HTTP_AUTHORIZATION"] = value.decode("latin-1")
+        elif name == b"cookie":
+            meta["HTTP_COOKIE"] = value.decode("latin-1")
+    request = HttpRequest()
+    request.META.update(meta)
+    request.COOKIES = parse_cookie(meta.get("HTTP_COOKIE", ""))
+    request.user = _session_user(request)
+    user = upload_user(request)
+    return plan_limits_for_user(user=user).max_upload_bytes if user is not None else None
+
+
+def _session_user(request: HttpRequest) -> AbstractBaseUser | AnonymousUser:
+    key = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
+    if not key or len(key) > 64:
+        return AnonymousUser()
+    request.session = import_module(settings.SESSION_ENGINE).SessionStore(session_key=key)
+    return get_user(request)  # Django's own check of the session (its auth hash included)
 
 
 def declared_size_check(request: HttpRequest, *, max_bytes: int) -> None:

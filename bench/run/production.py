@@ -49,7 +49,8 @@ class Production(Stack):
     """PostgreSQL + Redis + the web processes as compose runs them, with a user, a token, a session and a project."""
 
     def __init__(self, workdir: Path) -> None:
-        super().__init__(workdir, compose=True, **engine_env())
+        # The web-tier rows send 95 MB (taken) and 150 MB (refused) bodies around a 100 MB server cap.
+        super().__init__(workdir, compose=True, ISOMIX_MAX_UPLOAD_MB="100", **engine_env())
         try:
             self.session, self.project_id = self.manage("shell", "-c", _SEED).strip().splitlines()[-1].split()
         except BaseException:  # a half-started stack would keep its servers (and the next run's data) behind

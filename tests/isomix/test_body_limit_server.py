@@ -127,3 +127,20 @@ def test_x_forwarded_for_from_a_configured_proxy_is_the_client_address(tmp_path)
         assert _logged_client(trusting, uuid.uuid4().hex, forwarded_for="203.0.113.7") == "203.0.113.7"
     finally:
         trusting.close()
+
+
+def test_a_free_users_upload_over_their_plans_size_is_refused_from_its_headers(stack):
+    # A Free user (50 MB a file) declaring 60 MB: under the server's 100 MB, over the plan's.
+    free_token = stack.manage("shell", "-c", (
+        "from django.contrib.auth.models import User; from rest_framework.authtoken.models import Token;"
+        "print(Token.objects.create(user=User.objects.create_user('free-uploader', password='x' * 20)).key)"
+    )).strip().splitlines()[-1]  # fmt: skip
+
+    answer = post_declared(stack.port, UPLOAD_PATH, length=60 * MB, token=free_token, send_body=False, timeout_s=20)
+    pro = post_declared(stack.port, UPLOAD_PATH, length=60 * MB, token=stack.token, timeout_s=30)
+
+    assert answer.status == 413 and answer.sent_bytes == 0
+    assert answer.body == {"code": "file_too_large", "message": "The file is larger than 50 MB.",
+                           "extra": {"max_bytes": 50 * MB}}  # fmt: skip
+    # The stack's user is on Pro (200 MB): the same 60 MB is taken whole, then found not to be a song.
+    assert pro.status == 400 and pro.sent_bytes == 60 * MB
