@@ -10,6 +10,7 @@ from application.api.webhooks import stripe_webhook
 from application.health import health
 from application.login_guard import AdminLoginForm, LoginForm, login_throttled
 from application.metrics import metrics
+from application.pages.forms import ThrottledPasswordResetForm
 
 handler404 = "application.api.errors.api_or_page_not_found"
 
@@ -34,7 +35,11 @@ urlpatterns = [
     path("account/email/", pages.account_email, name="account_email"),
     path("account/delete/", pages.account_delete, name="account_delete"),
     # Password reset by email: Django's own views (templates under registration/).
-    path("accounts/password/reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),
+    path(
+        "accounts/password/reset/",
+        auth_views.PasswordResetView.as_view(form_class=ThrottledPasswordResetForm),
+        name="password_reset",
+    ),
     path("accounts/password/reset/sent/", auth_views.PasswordResetDoneView.as_view(), name="password_reset_done"),
     path(
         "accounts/password/reset/<uidb64>/<token>/",

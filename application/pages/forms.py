@@ -7,14 +7,17 @@ on the form instead of a page of its own.
 
 from __future__ import annotations
 
+import hashlib
+
 from django import forms
 from django.contrib.auth import get_user_model
-from django.contrib.auth.forms import UserCreationForm
+from django.contrib.auth.forms import PasswordResetForm, UserCreationForm
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.cache import cache
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from application.login_guard import password_confirm
+from application.login_guard import client_address, password_confirm
 from business.services import account_delete, account_email_set
 from domain.exceptions import IsoMixError, TooManyAttempts
 
@@ -123,3 +126,30 @@ class AccountDeleteForm(PasswordCheckMixin, forms.Form):
             self.add_error(None, exc.message)
             return False
         return True
+
+
+#: Reset emails a target address, and a client address, get within an hour; past that the form
+#: still says an email is on its way (it never tells whether an address has an account) and none goes.
+RESET_EMAILS_PER_ADDRESS = 3
+RESET_REQUESTS_PER_CLIENT = 20
+RESET_WINDOW_S = 60 * 60
+
+
+class ThrottledPasswordResetForm(PasswordResetForm):
+    """Django's reset form, with a cap on the emails it sends: a stranger cannot flood someone's
+    inbox with reset links, or a mail server with requests, from the reset page."""
+
+    request: HttpRequest | None = None
+
+    def save(self, *args, request: HttpRequest | None = None, **kwargs) -> None:
+        email = self.cleaned_data["email"].strip().casefold()
+        counters = [
+            (f"isomix:reset:email:{hashlib.sha256(email.encode()).hexdigest()}", RESET_EMAILS_PER_ADDRESS),
+            (f"isomix:reset:client:{client_address(request)}", RESET_REQUESTS_PER_CLIENT),
+        ]
+        over = False
+        for key, limit in counters:
+            cache.add(key, 0, timeout=RESET_WINDOW_S)
+            over |= cache.incr(key) > limit
+        if not over:
+            super().save(*args, request=request, **kwargs)

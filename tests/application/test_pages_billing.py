@@ -695,3 +695,24 @@ def test_a_user_made_pro_after_an_upload_gets_the_pro_panel_at_once():
     html = _client_for(owner).get(f"/projects/{project.id}/", **EN).content.decode()
 
     assert ("wav", False, "WAV") in _options(html, "export-format")
+
+
+def test_reset_emails_to_one_address_are_capped_and_the_page_never_tells(settings):
+    from django.core import mail
+    from django.core.cache import cache
+    from django.test import Client
+
+    from application.pages.forms import RESET_EMAILS_PER_ADDRESS
+
+    cache.clear()
+    user = user_create()
+    user.email = "lia@example.com"
+    user.save()
+    client = Client()
+
+    answers = [client.post("/accounts/password/reset/", {"email": "Lia@example.com"}) for _ in range(5)]
+    cache.clear()
+
+    assert [a.status_code for a in answers] == [302] * 5  # "sent", every time
+    assert {a["Location"] for a in answers} == {"/accounts/password/reset/sent/"}
+    assert len(mail.outbox) == RESET_EMAILS_PER_ADDRESS == 3
