@@ -16,7 +16,7 @@ from domain.models import Project
 from model.actors import export_mix
 from model.services import export_start
 from tests.audio import write_song
-from tests.factories import project_create_ready, user_create
+from tests.factories import pro_user_create, project_create_ready, user_create
 from tests.helpers import stored_files
 from tests.s3.conftest import bucket_keys
 
@@ -64,7 +64,7 @@ def test_stem_download_is_a_presigned_url_that_works(s3):
 
 
 def test_export_renders_from_and_to_the_bucket(s3):
-    project = project_create_ready(owner=user_create(), duration_s=0.5)
+    project = project_create_ready(owner=pro_user_create(), duration_s=0.5)
     export = export_start(project=project, fmt="wav", mix=MixSettings())
 
     export_mix.fn(str(export.job_id))
