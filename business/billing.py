@@ -65,7 +65,7 @@ from django.utils.translation import gettext as _
 from business import stripe_api
 from business.exceptions import BillingDisabled, NoSubscription
 from business.models import Account, StripeEvent, Subscription
-from business.selectors import PAID_STATUSES, billing_enabled, subscription_is_paid
+from business.selectors import FAILING_STATUSES, PAID_STATUSES, billing_enabled, subscription_is_paid
 from business.services import account_get_or_create, account_plan_sync
 from domain.exceptions import ErrorCode, IsoMixError
 
@@ -77,7 +77,6 @@ STATUS_RANK = {
     Status.PAUSED: 2, Status.CANCELED: 3, Status.INCOMPLETE_EXPIRED: 3,
 }  # fmt: skip
 FINISHED = (Status.CANCELED, Status.INCOMPLETE_EXPIRED)
-FAILING = (Status.PAST_DUE, Status.UNPAID)
 INTERVALS = ("month", "year")
 
 
@@ -317,7 +316,7 @@ def _status_set(subscription: Subscription, fact: Fact) -> None:
     subscription.state_at, subscription.state_rank = fact.key
     if fact.status in PAID_STATUSES:
         subscription.payment_failed_at = subscription.grace_until = None
-    elif fact.status in FAILING and subscription.grace_until is None:
+    elif fact.status in FAILING_STATUSES and subscription.grace_until is None:
         _streak_start(subscription, _time(fact.created))
 
 
@@ -348,7 +347,7 @@ def fact_apply(subscription: Subscription, fact: Fact) -> None:
         subscription.cancel_at_period_end = bool(fact.cancel_at_period_end)
     if fact.status and fact.key > stored:
         _status_set(subscription, fact)
-    elif fact.status in FAILING and subscription.status in FAILING and subscription.payment_failed_at:
+    elif fact.status in FAILING_STATUSES and subscription.status in FAILING_STATUSES and subscription.payment_failed_at:
         failed_at = _time(fact.created)
         if failed_at < subscription.payment_failed_at:  # an earlier failure of this streak, late
             _streak_start(subscription, failed_at)

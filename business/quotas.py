@@ -47,13 +47,16 @@ class Reservation:
             record.job_id = job_id
 
 
-def _when(moment: datetime) -> str:
+def moment_text(moment: datetime) -> str:
+    """When an allowance renews, as the reader's language writes a date and time."""
     return formats.date_format(timezone.localtime(moment), "DATETIME_FORMAT")
 
 
-def _refusal(*, metric: str, limits: PlanLimits, used: int, amount: int, resets_at: datetime) -> QuotaExceeded:
+def quota_refusal(*, metric: str, limits: PlanLimits, used: int, amount: int, resets_at: datetime) -> QuotaExceeded:
+    """The 402 of ``amount`` more of ``metric`` past the plan's allowance (also what a page shows
+    before the user tries)."""
     limit = usage_limit(limits=limits, metric=metric)
-    values = {"plan": limits.name, "when": _when(resets_at)}
+    values = {"plan": limits.name, "when": moment_text(resets_at)}
     if metric == Metric.UPLOADS:
         message = ngettext(
             "The %(plan)s plan takes %(limit)d upload a day, and today's is used. More from %(when)s.",
@@ -119,7 +122,7 @@ def quota_reserve(
         period = usage_period(account=account, metric=metric, now=now)
         used = usage_used(account=account, metric=metric, period=period)
         if used + amount > usage_limit(limits=limits, metric=metric):
-            raise _refusal(metric=metric, limits=limits, used=used, amount=amount, resets_at=period.end)
+            raise quota_refusal(metric=metric, limits=limits, used=used, amount=amount, resets_at=period.end)
         record = UsageRecord(account=account, metric=metric, amount=amount, created_at=now)
         record.full_clean(exclude=["account"])
         records.append(record)

@@ -13,8 +13,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
@@ -92,6 +93,9 @@ def _plan_fallback() -> Plan:
 #: How long past its end a subscription set to cancel still counts, for its deletion event to arrive.
 LOST_EVENT_SLACK = timedelta(days=1)
 
+#: Subscription states after a failed payment: the paid plan stays until the grace period ends.
+FAILING_STATUSES = (Subscription.Status.PAST_DUE, Subscription.Status.UNPAID)
+
 #: Subscription states that give the paid plan (past_due too, until its grace period ends).
 PAID_STATUSES = (Subscription.Status.ACTIVE, Subscription.Status.TRIALING)
 
@@ -120,8 +124,14 @@ def subscription_is_paid(subscription: Subscription | None, *, now: datetime | N
         # after three days); the payloads alone say it is over.
         ended = subscription.cancel_at_period_end and subscription.current_period_end is not None
         return not (ended and subscription.current_period_end + LOST_EVENT_SLACK < now)
-    in_grace = subscription.grace_until is not None and now < subscription.grace_until
-    return subscription.status in (Subscription.Status.PAST_DUE, Subscription.Status.UNPAID) and in_grace
+    return subscription_in_grace(subscription, now=now)
+
+
+def subscription_in_grace(subscription: Subscription | None, *, now: datetime | None = None) -> bool:
+    """A payment failed and the grace period (Pro still) has not ended yet."""
+    if subscription is None or subscription.status not in FAILING_STATUSES or subscription.grace_until is None:
+        return False
+    return (now or timezone.now()) < subscription.grace_until
 
 
 def _account(user: AbstractBaseUser | None) -> Account | None:
@@ -211,24 +221,46 @@ class Meter:
     def left(self) -> int:
         return max(0, self.limit - self.used)
 
+    def in_minutes(self) -> Meter:
+        """A meter of separation seconds as people (and the account API) count it: whole minutes,
+        the used ones rounded up."""
+        return Meter(metric=self.metric, used=-(-self.used // 60), limit=self.limit // 60, resets_at=self.resets_at)
+
     @property
     def percent(self) -> int:
         return 100 if self.limit <= 0 else min(100, math.floor(100 * self.used / self.limit))
 
 
-def usage_for_user(*, user: AbstractBaseUser, now: datetime | None = None) -> dict[str, Meter]:
-    """Every metered allowance of the user's plan: used, limit and when it resets."""
+def plan_and_usage_for_user(*, user: AbstractBaseUser, now: datetime | None = None) -> tuple[Plan, dict[str, Meter]]:
+    """The user's plan and every metered allowance of it (used, limit, when it resets): the
+    account read once, the usage of every period in one query."""
     now = now or timezone.now()
     account = _account(user)
-    limits = plan_limits_for_account(account, now=now)
-    meters = {}
-    for metric in (*_DAILY, *_MONTHLY):
-        period = usage_period(account=account, metric=metric, now=now)
-        used = usage_used(account=account, metric=metric, period=period) if account is not None else 0
-        meters[str(metric)] = Meter(
-            metric=str(metric), used=used, limit=usage_limit(limits=limits, metric=metric), resets_at=period.end
-        )
-    return meters
+    plan = plan_for_account(account, now=now)
+    limits = PlanLimits.from_plan(plan)
+    periods = {str(metric): usage_period(account=account, metric=metric, now=now) for metric in (*_DAILY, *_MONTHLY)}
+    used: dict[str, int | None] = {}
+    if account is not None:
+        sums = {
+            metric: Sum("amount", filter=Q(metric=metric, created_at__gte=period.start, created_at__lt=period.end))
+            for metric, period in periods.items()
+        }
+        used = UsageRecord.objects.filter(account=account, state__in=UsageRecord.COUNTED).aggregate(**sums)
+    meters = {
+        metric: Meter(
+            metric=metric,
+            used=int(used.get(metric) or 0),
+            limit=usage_limit(limits=limits, metric=metric),
+            resets_at=period.end,
+        )  # fmt: skip
+        for metric, period in periods.items()
+    }
+    return plan, meters
+
+
+def usage_for_user(*, user: AbstractBaseUser, now: datetime | None = None) -> dict[str, Meter]:
+    """Every metered allowance of the user's plan: used, limit and when it resets."""
+    return plan_and_usage_for_user(user=user, now=now)[1]
 
 
 def subscription_for_user(*, user: AbstractBaseUser) -> Subscription | None:
@@ -245,6 +277,14 @@ def user_for_api_token(*, key: str) -> AbstractBaseUser | None:
         return None
     token = Token.objects.select_related("user").filter(key=key).first()
     return token.user if token is not None and token.user.is_active else None
+
+
+def email_taken(*, email: str, exclude_user_id: int | None = None) -> bool:
+    """Whether another user has ``email``, compared without regard to case."""
+    users = get_user_model().objects.filter(email__iexact=email)
+    if exclude_user_id is not None:
+        users = users.exclude(pk=exclude_user_id)
+    return users.exists()
 
 
 def billing_enabled() -> bool:

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from business.models import Account, Plan
-from business.selectors import plan_default, plan_for_account
+from business.selectors import email_taken, plan_default, plan_for_account
 from domain.exceptions import ErrorCode, IsoMixError
 from domain.models import Project
 from domain.services import project_delete, projects_expiry_cap, projects_expiry_extend
@@ -137,7 +137,7 @@ def account_email_set(*, user: AbstractBaseUser, email: str) -> AbstractBaseUser
         validate_email(email)
     except ValidationError as exc:
         raise IsoMixError(_("Enter a valid email address."), code=ErrorCode.INVALID_INPUT) from exc
-    if get_user_model().objects.filter(email__iexact=email).exclude(pk=user.pk).exists():
+    if email_taken(email=email, exclude_user_id=user.pk):
         raise IsoMixError(_("Another account uses this email address."), code=ErrorCode.INVALID_INPUT)
     user.email = email
     user.save(update_fields=["email"])

@@ -41,11 +41,12 @@ from business.models import Account, Plan, Subscription
 from business.selectors import (
     Meter,
     billing_enabled,
+    plan_and_usage_for_user,
     plan_for_user,
     plan_list,
     subscription_for_user,
+    subscription_in_grace,
     subscription_is_paid,
-    usage_for_user,
 )
 from domain.models import MODEL_LABELS
 from domain.selectors import project_list_for_user
@@ -255,17 +256,13 @@ class MeterView:
 
 
 def meter_views(meters: dict[str, Meter]) -> list[MeterView]:
-    seconds = meters["separation_s"]
-    return [
-        MeterView("uploads", _("Uploads today"), meters["uploads"].used, meters["uploads"].limit,
-                  meters["uploads"].resets_at, daily=True),
-        MeterView("separation", _("Separation minutes this month"), math.ceil(seconds.used / 60),
-                  seconds.limit // 60, seconds.resets_at, daily=False),
-        MeterView("lyrics", _("Karaoke lyrics this month"), meters["lyrics"].used, meters["lyrics"].limit,
-                  meters["lyrics"].resets_at, daily=False),
-        MeterView("remixes", _("Remixes this month"), meters["remixes"].used, meters["remixes"].limit,
-                  meters["remixes"].resets_at, daily=False),
-    ]  # fmt: skip
+    shown = [
+        ("uploads", _("Uploads today"), meters["uploads"], True),
+        ("separation", _("Separation minutes this month"), meters["separation_s"].in_minutes(), False),
+        ("lyrics", _("Karaoke lyrics this month"), meters["lyrics"], False),
+        ("remixes", _("Remixes this month"), meters["remixes"], False),
+    ]
+    return [MeterView(key, label, m.used, m.limit, m.resets_at, daily=daily) for key, label, m, daily in shown]
 
 
 def _account_of(user: AbstractBaseUser) -> Account | None:
@@ -294,9 +291,8 @@ def _songs_kept_until(*, user: AbstractBaseUser, account: Account, retention_day
 def _subscription_state(subscription: Subscription | None, *, now: datetime) -> dict[str, Any]:
     if subscription is None:
         return {}
-    past_due = subscription.status in (Subscription.Status.PAST_DUE, Subscription.Status.UNPAID)
     # Pro stays after a failed payment until the grace period ends; after that, only the status.
-    in_grace = past_due and subscription.grace_until is not None and now < subscription.grace_until
+    in_grace = subscription_in_grace(subscription, now=now)
     return {
         "status": subscription.get_status_display(),
         "status_code": subscription.status,
@@ -313,7 +309,7 @@ def account_context(
 ) -> dict[str, Any]:
     user = request.user
     now = timezone.now()
-    plan = plan_for_user(user=user, now=now)
+    plan, meters = plan_and_usage_for_user(user=user, now=now)
     account = _account_of(user)
     subscription = subscription_for_user(user=user)
     assigned_until = None
@@ -328,7 +324,7 @@ def account_context(
         "plan": plan,
         "plan_name": plan.display_name,
         "assigned_until": assigned_until,
-        "meters": meter_views(usage_for_user(user=user, now=now)),
+        "meters": meter_views(meters),
         "subscription": _subscription_state(subscription, now=now),
         "billing_enabled": billing_enabled(),
         "portal_url": reverse("api:billing-portal"),

@@ -18,16 +18,9 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from application.login_guard import client_address, password_confirm
+from business.selectors import email_taken
 from business.services import account_delete, account_email_set
 from domain.exceptions import IsoMixError, TooManyAttempts
-
-
-def email_taken(email: str, *, exclude_pk: int | None = None) -> bool:
-    """Whether another user has ``email``, compared without regard to case (as the service does)."""
-    users = get_user_model().objects.filter(email__iexact=email)
-    if exclude_pk is not None:
-        users = users.exclude(pk=exclude_pk)
-    return users.exists()
 
 
 class SignupForm(UserCreationForm):
@@ -49,7 +42,7 @@ class SignupForm(UserCreationForm):
 
     def clean_email(self) -> str:
         email = get_user_model().objects.normalize_email(self.cleaned_data["email"].strip())
-        if email_taken(email):
+        if email_taken(email=email):
             raise forms.ValidationError(_("Another account uses this email address."), code="unique")
         return email
 
@@ -59,7 +52,11 @@ class PasswordCheckMixin:
     the login guard (failures count as failed logins of the account and the address)."""
 
     user: AbstractBaseUser
-    request: HttpRequest
+    request: HttpRequest | None
+
+    def __init__(self, *args, user: AbstractBaseUser, request: HttpRequest | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.user, self.request = user, request
 
     def clean_password(self) -> str:
         password = self.cleaned_data["password"]
@@ -84,11 +81,10 @@ class EmailChangeForm(PasswordCheckMixin, forms.Form):
         label=_("New email"), max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"})
     )
 
-    def __init__(self, *args, user: AbstractBaseUser, request: HttpRequest | None = None, **kwargs) -> None:
+    def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.user, self.request = user, request
         if not self.is_bound:
-            self.fields["email"].initial = user.email
+            self.fields["email"].initial = self.user.email
 
     def save(self) -> bool:
         """Change the address; ``False`` (with the reason on the email field) when it is refused."""
@@ -112,10 +108,6 @@ class AccountDeleteForm(PasswordCheckMixin, forms.Form):
         label=_("I understand that my songs, stems and exports are deleted for good."),
         error_messages={"required": _("Tick the box to confirm.")},
     )
-
-    def __init__(self, *args, user: AbstractBaseUser, request: HttpRequest | None = None, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.user, self.request = user, request
 
     def save(self) -> bool:
         """Delete the account; ``False`` (with the reason on the form) when it could not be done,

@@ -12,13 +12,12 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import AbstractBaseUser
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils import formats, timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from business.exceptions import upgrade_url
-from business.models import Plan
-from business.selectors import Meter, PlanLimits, plan_for_user, usage_for_user
+from business.models import UsageRecord
+from business.quotas import moment_text, quota_refusal
+from business.selectors import Meter, PlanLimits, plan_and_usage_for_user
 from domain.selectors import project_list_for_user
 
 ACCEPT = ".mp3,.wav,.flac,.m4a,.aac,.ogg,audio/*"
@@ -26,33 +25,26 @@ ACCEPT = ".mp3,.wav,.flac,.m4a,.aac,.ogg,audio/*"
 SEPARATION_SECONDS_MIN = 60
 
 
-def _when(moment) -> str:
-    return formats.date_format(timezone.localtime(moment), "DATETIME_FORMAT")
-
-
-def upload_refusal(*, plan: Plan, uploads: Meter, separation: Meter) -> str:
-    """Why the plan takes no upload now (in the words of the upload API's 402), or ``""``."""
+def upload_refusal(*, limits: PlanLimits, uploads: Meter, separation: Meter) -> str:
+    """Why the plan takes no upload now (the upload API's own 402 where it has one), or ``""``."""
     if uploads.left <= 0:
-        return ngettext(
-            "The %(plan)s plan takes %(limit)d upload a day, and today's is used. More from %(when)s.",
-            "The %(plan)s plan takes %(limit)d uploads a day, and today's are used. More from %(when)s.",
-            uploads.limit,
-        ) % {"plan": plan.display_name, "limit": uploads.limit, "when": _when(uploads.resets_at)}
+        refusal = quota_refusal(metric=UsageRecord.Metric.UPLOADS, limits=limits, used=uploads.used, amount=1,
+                                resets_at=uploads.resets_at)  # fmt: skip
+        return refusal.message
     if separation.left < SEPARATION_SECONDS_MIN:
         return _(
             "The separation minutes of your %(plan)s plan are used for this month (%(limit)d minutes). "
             "They renew on %(when)s."
-        ) % {"plan": plan.display_name, "limit": separation.limit // 60, "when": _when(separation.resets_at)}
+        ) % {"plan": limits.name, "limit": separation.limit // 60, "when": moment_text(separation.resets_at)}
     return ""
 
 
 def upload_box(*, user: AbstractBaseUser) -> dict:
     """What the upload box shows and its script reads: the plan's limits and what is left of them."""
-    plan = plan_for_user(user=user)
+    plan, meters = plan_and_usage_for_user(user=user)
     limits = PlanLimits.from_plan(plan)
-    meters = usage_for_user(user=user)
     uploads, separation = meters["uploads"], meters["separation_s"]
-    refusal = upload_refusal(plan=plan, uploads=uploads, separation=separation)
+    refusal = upload_refusal(limits=limits, uploads=uploads, separation=separation)
     return {
         "max_upload_mb": limits.max_upload_mb,
         "max_upload_bytes": limits.max_upload_bytes,

@@ -29,6 +29,8 @@ import soundfile as sf
 from playwright.sync_api import BrowserContext, Page, expect
 
 from tests.browser.conftest import BrowserErrors, watched_page
+from tests.browser.test_csp import RECORD_VIOLATIONS, csp_violations
+from tests.browser.test_library_live import TOUCH_MIN_PX, VIEWPORTS
 from tests.browser.test_mixer_live import ReadyProject, open_mixer
 from tests.browser.test_studio import (
     EXPORT_TIMEOUT_MS,
@@ -44,18 +46,8 @@ from tests.browser.test_studio import (
 
 pytestmark = pytest.mark.browser
 
-VIEWPORTS = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
-TOUCH_MIN_PX = 44
 EXPORTS_CREATE = re.compile(r".*/api/v1/projects/[0-9a-f-]{36}/exports/$")
 PROJECTS_CREATE = re.compile(r".*/api/v1/projects/$")
-
-#: Records the page's CSP violations (before any of its scripts run).
-RECORD_VIOLATIONS = """
-window.__cspViolations = [];
-document.addEventListener("securitypolicyviolation", (event) => {
-  window.__cspViolations.push(`${event.violatedDirective} ${event.blockedURI}`);
-});
-"""
 
 #: Uses up today's uploads of a user's plan: a ledger row as the upload API writes it.
 _UPLOADS_USE = """
@@ -135,10 +127,6 @@ def layout_problems(page: Page, *, touch: bool, scope: str = "main") -> list[str
         }""",
         [touch, TOUCH_MIN_PX, scope],
     )
-
-
-def csp_violations(page: Page) -> list[str]:
-    return page.evaluate("window.__cspViolations")
 
 
 def song_file(folder: Path, *, name: str = "song.wav", duration_s: float = 2.0) -> Path:
@@ -368,6 +356,34 @@ def test_the_pricing_and_account_pages_fit_the_screen_without_errors(open_page, 
     assert pricing_problems == []
     assert layout_problems(page, touch=touch) == []
     assert pricing_csp == [] and csp_violations(page) == []
+    assert page_errors == []
+
+
+@pytest.mark.parametrize("viewport", ["desktop", "phone"])
+def test_the_password_pages_fit_the_screen_without_errors(open_page, page_errors, viewport):
+    touch = viewport == "phone"
+    # Given a visitor who forgot their password
+    visitor = open_page(viewport=viewport)
+    visitor.goto("/accounts/login/")
+    visitor.get_by_role("link", name="Forgot your password?").click()
+    visitor.wait_for_url("**/accounts/password/reset/")
+    reset_problems = layout_problems(visitor, touch=touch)
+    # When they ask for the link
+    visitor.fill("#id_email", "nobody@example.com")
+    visitor.locator("main form button[type=submit]").click()
+    visitor.wait_for_url("**/accounts/password/reset/sent/")
+    sent_problems = layout_problems(visitor, touch=touch)
+
+    # And a signed-in user opens the password change from their account page
+    page = open_page(viewport=viewport)
+    sign_up(page, unique_name("pw"))
+    page.goto("/accounts/password/change/")
+    expect(page.locator("#id_old_password")).to_be_visible()
+
+    # Then every page fits, with no CSP violation or page error
+    assert reset_problems == [] and sent_problems == []
+    assert layout_problems(page, touch=touch) == []
+    assert csp_violations(visitor) == [] and csp_violations(page) == []
     assert page_errors == []
 
 

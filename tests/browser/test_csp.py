@@ -23,7 +23,8 @@ SAMPLE_RATE = 44_100
 SONG_DURATION_S = 3.0
 PROJECT_URL = re.compile(r".*/projects/(?P<id>[0-9a-f-]{36})/$")
 
-_RECORD_VIOLATIONS = """
+#: Records the page's CSP violations (add it before any of the page's scripts run).
+RECORD_VIOLATIONS = """
 window.__cspViolations = [];
 document.addEventListener("securitypolicyviolation", (event) => {
   window.__cspViolations.push(`${event.effectiveDirective} blocked ${event.blockedURI || "inline"}`);
@@ -31,13 +32,13 @@ document.addEventListener("securitypolicyviolation", (event) => {
 """
 
 
-def _violations(page: Page) -> list[str]:
+def csp_violations(page: Page) -> list[str]:
     return page.evaluate("window.__cspViolations")
 
 
 def _open_page(new_page) -> Page:
     page = new_page()
-    page.add_init_script(_RECORD_VIOLATIONS)
+    page.add_init_script(RECORD_VIOLATIONS)
     return page
 
 
@@ -55,9 +56,9 @@ def test_every_page_and_the_mixer_run_without_a_violation(new_page, page_errors,
     seen: dict[str, list[str]] = {}
 
     page.goto("/accounts/login/")
-    seen["login"] = _violations(page)
+    seen["login"] = csp_violations(page)
     page.goto("/accounts/signup/")
-    seen["signup"] = _violations(page)
+    seen["signup"] = csp_violations(page)
     username = f"csp{uuid.uuid4().hex[:8]}"
     page.fill("#id_username", username)
     page.fill("#id_email", f"{username}@example.com")
@@ -65,7 +66,7 @@ def test_every_page_and_the_mixer_run_without_a_violation(new_page, page_errors,
     page.fill("#id_password2", PASSWORD)
     page.get_by_test_id("signup-submit").click()
     page.wait_for_url("**/projects/")
-    seen["library"] = _violations(page)
+    seen["library"] = csp_violations(page)
 
     page.get_by_test_id("upload-input").set_input_files(str(short_song))
     page.wait_for_url(PROJECT_URL, timeout=60_000)
@@ -74,7 +75,7 @@ def test_every_page_and_the_mixer_run_without_a_violation(new_page, page_errors,
     expect(mixer).to_have_attribute("data-state", "ready", timeout=60_000)
     page.get_by_test_id("play").click()
     expect(mixer).to_have_attribute("data-state", "playing", timeout=5_000)
-    seen["mixer"] = _violations(page)
+    seen["mixer"] = csp_violations(page)
     # the stems were decoded by the inline script the policy allows by its hash
     assert page.evaluate("() => window.isomixEarly.decoding.size") > 0
 
@@ -88,5 +89,5 @@ def test_the_api_docs_render_without_a_violation(new_page, page_errors) -> None:
     page.goto("/api/docs/")
 
     expect(page.locator(".swagger-ui .info .title")).to_contain_text("IsoMix Studio API", timeout=15_000)
-    assert _violations(page) == []
+    assert csp_violations(page) == []
     assert page_errors == []

@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 
 from application.api.parsers import StrictJSONParser
 from application.login_guard import password_confirm
-from business.selectors import plan_for_user, plan_list, subscription_for_user, usage_for_user
+from business.selectors import plan_and_usage_for_user, plan_list, subscription_for_user
 from business.services import account_delete
 from domain.exceptions import ErrorCode, IsoMixError
 
@@ -79,15 +79,10 @@ class PasswordIncorrect(IsoMixError):
 
 
 def _usage(meters) -> dict:
-    seconds = meters["separation_s"]
+    # People and programs count separation in minutes; the ledger keeps seconds.
     return {
         "uploads": meters["uploads"],
-        # People and programs count separation in minutes; the ledger keeps seconds.
-        "separation_minutes": {
-            "used": -(-seconds.used // 60),
-            "limit": seconds.limit // 60,
-            "resets_at": seconds.resets_at,
-        },
+        "separation_minutes": meters["separation_s"].in_minutes(),
         "lyrics": meters["lyrics"],
         "remixes": meters["remixes"],
     }
@@ -127,11 +122,12 @@ class AccountApi(APIView):
     @extend_schema(responses=OutputSerializer, operation_id="account_retrieve")
     def get(self, request: Request) -> Response:
         user = request.user
+        plan, meters = plan_and_usage_for_user(user=user)
         account = {
             "username": user.get_username(),
             "email": user.email,
-            "plan": plan_for_user(user=user),
-            "usage": _usage(usage_for_user(user=user)),
+            "plan": plan,
+            "usage": _usage(meters),
             "subscription": subscription_for_user(user=user),
         }
         return Response(self.OutputSerializer(account).data)
