@@ -149,9 +149,9 @@ def test_the_library_is_in_portuguese_for_a_portuguese_browser():
     assert 'placeholder="Se vazio, o nome do arquivo"' in html
 
 
-#: Session, user, saved language (3); the plan (account, default plan: 2); the usage meters
-#: (account, plan, one sum per metered allowance: 6); the projects (1). None grows with the library.
-LIBRARY_QUERIES = 12
+#: Session, user, saved language (3); the account and its plan (2); every usage meter in one
+#: aggregate (1); the projects (1). None grows with the library.
+LIBRARY_QUERIES = 7
 
 
 def test_the_library_reads_a_fixed_number_of_queries(django_assert_max_num_queries):
