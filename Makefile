@@ -38,7 +38,7 @@ lint: venv
 	$(VENV)/bin/lint-imports
 
 test: venv
-	bash scripts/system-deps.sh --browser
+	bash scripts/system-deps.sh --browser espeak-ng
 	$(MAKE) lint
 	$(PY) -m pytest
 	$(MAKE) test-production

@@ -6,8 +6,8 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from domain.models import Export, Job, MixPreset, MixState, Project, Stem, WorkerBeat
-from model.services import job_retry, project_remove
+from domain.models import Analysis, Export, Job, Lyrics, LyricsVersion, MixPreset, MixState, Project, Stem, WorkerBeat
+from model.services import analysis_start, job_retry, project_remove
 
 
 class StemInline(admin.TabularInline):
@@ -34,7 +34,7 @@ class ProjectAdmin(admin.ModelAdmin):
     search_fields = ["name", "original_filename", "owner__username", "sha256"]
     readonly_fields = [f.name for f in Project._meta.fields]
     inlines = [StemInline, JobInline]
-    actions = ["delete_with_files"]
+    actions = ["delete_with_files", "analyse_again"]
 
     def get_actions(self, request: HttpRequest):
         actions = super().get_actions(request)
@@ -51,6 +51,36 @@ class ProjectAdmin(admin.ModelAdmin):
             project_remove(project=project)
             count += 1
         self.message_user(request, f"Deleted {count} project(s) and their files.", messages.SUCCESS)
+
+    @admin.action(description="Analyse beats and key again")
+    def analyse_again(self, request: HttpRequest, queryset: QuerySet[Project]) -> None:
+        started = [analysis_start(project=p) for p in queryset.filter(status=Project.Status.READY)]
+        self.message_user(request, f"Queued {len(started)} analysis job(s).", messages.SUCCESS)
+
+
+@admin.register(Analysis)
+class AnalysisAdmin(admin.ModelAdmin):
+    list_display = ["project", "tempo_bpm", "time_signature", "key", "loudness_lufs", "engine", "updated_at"]
+    list_filter = ["time_signature", "engine"]
+    search_fields = ["project__name"]
+    readonly_fields = [f.name for f in Analysis._meta.fields]
+
+
+class LyricsVersionInline(admin.TabularInline):
+    model = LyricsVersion
+    fields = ["number", "source", "language", "created_at"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+
+@admin.register(Lyrics)
+class LyricsAdmin(admin.ModelAdmin):
+    list_display = ["project", "language", "source", "version", "model_name", "updated_at"]
+    list_filter = ["source", "language"]
+    search_fields = ["project__name"]
+    readonly_fields = [f.name for f in Lyrics._meta.fields]
+    inlines = [LyricsVersionInline]
 
 
 @admin.register(Stem)

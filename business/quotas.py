@@ -84,8 +84,16 @@ def _account_locked(user: AbstractBaseUser) -> Account:
     return Account.objects.select_related("plan", "subscription").get(user_id=user.pk)
 
 
+#: The jobs a plan's "jobs at once" counts: the work a user starts. The analysis and the lyrics that
+#: follow a separation by themselves do not take a slot (lyrics have their own allowance), so a
+#: song that just finished does not hold up the next upload.
+SLOT_KINDS = (Job.Kind.SEPARATE, Job.Kind.EXPORT)
+
+
 def _jobs_running(*, user: AbstractBaseUser) -> int:
-    return Job.objects.filter(project__owner_id=user.pk, state__in=[Job.State.QUEUED, Job.State.RUNNING]).count()
+    return Job.objects.filter(
+        project__owner_id=user.pk, kind__in=SLOT_KINDS, state__in=[Job.State.QUEUED, Job.State.RUNNING]
+    ).count()
 
 
 def quota_reserve(

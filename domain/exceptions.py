@@ -30,6 +30,8 @@ class ErrorCode(StrEnum):
     JOB_CONFLICT = "job_conflict"
     TOO_MANY_ATTEMPTS = "too_many_attempts"
     PRESET_LIMIT = "preset_limit"
+    INVALID_LYRICS = "invalid_lyrics"
+    LYRICS_CONFLICT = "lyrics_conflict"
     # DRF's own codes, under the same strings, so that the one handler names every code it
     # answers with from this enum and DRF's errors keep the answers clients already know.
     PARSE_ERROR = "parse_error"
@@ -129,6 +131,25 @@ class PresetLimit(IsoMixError):
 
     def __init__(self, message: str, *, limit: int) -> None:
         super().__init__(message, code=ErrorCode.PRESET_LIMIT, extra={"max": limit})
+
+
+class InvalidLyrics(IsoMixError):
+    """Lyrics text or lines that cannot be used; ``field`` names what is wrong (``lines[3].words[0].start``)."""
+
+    def __init__(self, message: str, *, field: str = "", extra=None) -> None:
+        super().__init__(
+            message, code=ErrorCode.INVALID_LYRICS, extra={**({"field": field} if field else {}), **(extra or {})}
+        )
+        self.field = field
+
+
+class LyricsConflict(IsoMixError):
+    """An edit made from an older version of the lyrics than the newest (another tab, or a re-run)."""
+
+    status_code = 409
+
+    def __init__(self, message: str, *, version: int) -> None:
+        super().__init__(message, code=ErrorCode.LYRICS_CONFLICT, extra={"version": version})
 
 
 class TooManyAttempts(IsoMixError):

@@ -109,6 +109,8 @@ class Stem(models.Model):
 class Job(models.Model):
     class Kind(models.TextChoices):
         SEPARATE = "separate", _("Separate stems")
+        ANALYSE = "analyse", _("Analyse beats and key")
+        LYRICS = "lyrics", _("Lyrics")
         EXPORT = "export", _("Export mix")
 
     class State(models.TextChoices):
@@ -133,6 +135,8 @@ class Job(models.Model):
     model_name = models.CharField(max_length=64, blank=True)
     #: Sent to the priority queues (the plan's), ahead of the others.
     priority = models.BooleanField(default=False)
+    #: What the job was asked to do beyond its kind (a lyrics job: the user's text and language).
+    params = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -165,6 +169,8 @@ class Export(models.Model):
         MP3 = "mp3", "MP3"
         WAV = "wav", "WAV"
         FLAC = "flac", "FLAC"
+        #: A zip of the mix as MP3 and the song's lyrics as LRC (line and word timed), for players.
+        KARAOKE = "karaoke", _("Karaoke bundle")
 
     class Region(models.TextChoices):
         ALL = "all", _("Whole song")
@@ -196,7 +202,74 @@ class Export(models.Model):
         base = export_basename(
             project_name=self.project.name, settings=MixSettings.from_json(self.settings), region=self.region
         )
-        return f"{base}.{self.format}"
+        return f"{base}.{self.extension}"
+
+    @property
+    def extension(self) -> str:
+        return "zip" if self.format == self.Format.KARAOKE else self.format
+
+
+class Analysis(models.Model):
+    """What the analysis job measured of a song: its beat grid, meter, key and loudness."""
+
+    project = models.OneToOneField(Project, on_delete=models.CASCADE, primary_key=True, related_name="analysis")
+    tempo_bpm = models.FloatField(help_text=_("Beats per minute; 0 when no beat was found."))
+    beats = models.JSONField(default=list, help_text=_("Beat times in seconds."))
+    downbeats = models.JSONField(default=list, help_text=_("The first beat of each bar, in seconds."))
+    time_signature = models.CharField(max_length=8)
+    key = models.CharField(max_length=16, blank=True)
+    key_confidence = models.FloatField(default=0.0)
+    loudness_lufs = models.FloatField(help_text=_("Integrated loudness (EBU R 128 / BS.1770)."))
+    peak_dbfs = models.FloatField()
+    engine = models.CharField(max_length=64, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = _("analyses")
+
+    def __str__(self) -> str:
+        return str(self.project)
+
+
+class Lyrics(models.Model):
+    """A song's word-timed lyrics: the newest version's lines, with every earlier version kept."""
+
+    class Source(models.TextChoices):
+        TRANSCRIBED = "transcribed", _("Transcribed")
+        ALIGNED = "aligned", _("Aligned to your text")
+        EDITED = "edited", _("Edited")
+
+    project = models.OneToOneField(Project, on_delete=models.CASCADE, primary_key=True, related_name="lyrics")
+    language = models.CharField(max_length=8, blank=True)
+    source = models.CharField(max_length=16, choices=Source.choices)
+    lines = models.JSONField(default=list, help_text=_("[{start, end, text, words: [{word, start, end}]}]"))
+    version = models.PositiveIntegerField(default=1)
+    model_name = models.CharField(max_length=64, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = _("lyrics")
+
+    def __str__(self) -> str:
+        return str(self.project)
+
+
+class LyricsVersion(models.Model):
+    """One saved state of a song's lyrics (a transcription, an alignment or a user's edit)."""
+
+    lyrics = models.ForeignKey(Lyrics, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    source = models.CharField(max_length=16, choices=Lyrics.Source.choices)
+    language = models.CharField(max_length=8, blank=True)
+    lines = models.JSONField(default=list)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["number"]
+        constraints = [models.UniqueConstraint(fields=["lyrics", "number"], name="lyricsversion_unique_number")]
+
+    def __str__(self) -> str:
+        return f"{self.lyrics} · v{self.number}"
 
 
 class MixState(models.Model):

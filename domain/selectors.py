@@ -13,7 +13,19 @@ from django.http import Http404
 from django.utils import timezone
 
 from domain.mix import MixSettings
-from domain.models import Export, Job, MixPreset, MixState, Project, Stem, StemKind, WorkerBeat
+from domain.models import (
+    Analysis,
+    Export,
+    Job,
+    Lyrics,
+    LyricsVersion,
+    MixPreset,
+    MixState,
+    Project,
+    Stem,
+    StemKind,
+    WorkerBeat,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -110,3 +122,41 @@ def project_with_stems_by_sha(*, owner: AbstractBaseUser, sha256: str, engine: s
 
 def workers_seen_recently(*, within_s: float = 60.0) -> list[WorkerBeat]:
     return list(WorkerBeat.objects.filter(seen_at__gte=timezone.now() - timedelta(seconds=within_s)).order_by("name"))
+
+
+@dataclass(frozen=True)
+class StepState:
+    """Where one kind of a project's work stands: its newest job's state, or ``none``."""
+
+    status: str  # none | queued | running | done | failed | cancelled
+    progress: int = 0
+    stage: str = ""
+    error: str = ""
+
+    @classmethod
+    def of(cls, job: Job | None) -> StepState:
+        if job is None:
+            return cls(status="none")
+        return cls(status=job.state, progress=job.progress, stage=job.stage, error=job.user_error)
+
+
+def job_latest(*, project: Project, kind: str) -> Job | None:
+    """The project's newest job of ``kind`` (the project's jobs prefetched are used when there)."""
+    jobs = [job for job in project.jobs.all() if job.kind == kind]
+    return max(jobs, key=lambda job: job.created_at) if jobs else None
+
+
+def analysis_for_project(*, project: Project) -> Analysis | None:
+    return Analysis.objects.filter(project=project).first()
+
+
+def lyrics_for_project(*, project: Project) -> Lyrics | None:
+    return Lyrics.objects.filter(project=project).prefetch_related("versions").first()
+
+
+def lyrics_version_get(*, lyrics: Lyrics, number: int) -> LyricsVersion:
+    """One version of the lyrics, or 404."""
+    version = LyricsVersion.objects.filter(lyrics=lyrics, number=number).first()
+    if version is None:
+        raise Http404("No such version.")
+    return version

@@ -243,6 +243,8 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     # Counted in the cache (Redis in production, so shared by every web process).
     "DEFAULT_THROTTLE_RATES": {"uploads": env("ISOMIX_UPLOAD_RATE", default="60/hour")},
+    # ``?format=`` is the lyrics download's file format (lrc, srt, ...), not a renderer choice.
+    "URL_FORMAT_OVERRIDE": None,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "IsoMix Studio API",
@@ -293,6 +295,23 @@ ISOMIX_SEPARATION_ENGINE = env("ISOMIX_SEPARATION_ENGINE", default="auto")
 ISOMIX_DEMUCS_MODEL_DIR = env("ISOMIX_DEMUCS_MODEL_DIR", default="") or None
 ISOMIX_TORCH_DEVICE = env("ISOMIX_TORCH_DEVICE", default="cpu")
 ISOMIX_WORKER_THREADS = env.int("ISOMIX_WORKER_THREADS", default=1)
+
+# Song analysis: workers of the cpu queues compile librosa's numba code as they start.
+ISOMIX_ANALYSIS_WARM_UP = env.bool("ISOMIX_ANALYSIS_WARM_UP", default=True)
+
+# Lyrics: transcribed by themselves once a song's stems are ready (off: only when a user asks, with
+# their text or for a transcription; saves the gpu queue's time).
+ISOMIX_LYRICS_AUTO = env.bool("ISOMIX_LYRICS_AUTO", default=True)
+
+# Lyrics (faster-whisper): the multilingual Whisper base from the installed model packages, joined
+# once into the cache folder; a folder holding a larger CTranslate2 model (model.bin, config.json,
+# tokenizer.json) takes its place when set. Device and precision follow ISOMIX_TORCH_DEVICE.
+ISOMIX_WHISPER_MODEL_DIR = env("ISOMIX_WHISPER_MODEL_DIR", default="") or None
+ISOMIX_WHISPER_CACHE_DIR = Path(env("ISOMIX_WHISPER_CACHE_DIR", default=str(VAR_DIR / "models" / "whisper-base")))
+ISOMIX_WHISPER_DEVICE = env("ISOMIX_WHISPER_DEVICE", default=ISOMIX_TORCH_DEVICE)
+ISOMIX_WHISPER_COMPUTE_TYPE = env(
+    "ISOMIX_WHISPER_COMPUTE_TYPE", default="float16" if ISOMIX_WHISPER_DEVICE == "cuda" else "int8"
+)
 
 # Plain lines for people, JSON lines for log collectors (the default in production).
 ISOMIX_LOG_FORMAT = env("ISOMIX_LOG_FORMAT", default="json" if PRODUCTION else "plain")

@@ -58,6 +58,7 @@ def broker_setup() -> dramatiq.Broker:
     broker.add_middleware(DatabaseConnections())
     broker.add_middleware(WorkerHeartbeat())
     broker.add_middleware(WorkDirSweep())
+    broker.add_middleware(AnalysisWarmUp())
     dramatiq.set_broker(broker)
     return broker
 
@@ -182,6 +183,29 @@ class WorkerHeartbeat(dramatiq.Middleware):
         stop = getattr(worker, "_isomix_heartbeat_stop", None)
         if stop is not None:
             stop.set()
+
+
+class AnalysisWarmUp(dramatiq.Middleware):
+    """A worker that takes analysis jobs compiles librosa's numba code as it starts (several
+    seconds), so the first song's analysis does not pay for it. In a thread: the worker takes
+    other jobs meanwhile; an analysis that starts before it ends waits on numba's own lock."""
+
+    def after_worker_boot(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
+        from django.conf import settings
+
+        queues = worker.consumer_whitelist or broker.get_declared_queues()
+        if not settings.ISOMIX_ANALYSIS_WARM_UP or not any(str(q).startswith("cpu") for q in queues):
+            return
+
+        def warm() -> None:
+            from model.actors.karaoke import analysis_warm_up
+
+            try:
+                analysis_warm_up()
+            except Exception:  # a job compiles what it needs anyway
+                logger.exception("analysis warm-up failed")
+
+        threading.Thread(target=warm, name="analysis-warm-up", daemon=True).start()
 
 
 class WorkDirSweep(dramatiq.Middleware):

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the system packages IsoMix needs (Debian): ffmpeg for media, GNU gettext to
-# compile (and, in the tests, extract) the translation catalogues, and for the browser tests,
-# Chromium. Idempotent: installs only what is missing.
+# compile (and, in the tests, extract) the translation catalogues, and for the tests, Chromium
+# (--browser) and any Debian packages named after it (espeak-ng speaks the lyrics tests' voices).
+# Idempotent: installs only what is missing.
 set -euo pipefail
 
 want=()

@@ -101,6 +101,9 @@ def studio_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StudioSe
         "ISOMIX_VAR_DIR": str(var_dir),
         "DJANGO_SETTINGS_MODULE": "isomix.settings",
         "PYTHONUNBUFFERED": "1",
+        # The pages' tests upload many songs to one worker: their lyrics are made when a test asks
+        # (tests/e2e runs the automatic transcription end to end).
+        "ISOMIX_LYRICS_AUTO": "0",
     }
     migrate = subprocess.run(
         [sys.executable, "manage.py", "migrate", "--noinput"],

@@ -17,3 +17,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     # A file, not shared-cache memory: worker threads in the end-to-end tests then wait on
     # locks (WAL, busy timeout) as the embedded default does, instead of failing at once.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}  # noqa: F405
+
+# The suite separates many songs: lyrics and warm-up only where a test asks for them.
+ISOMIX_LYRICS_AUTO = False
+ISOMIX_ANALYSIS_WARM_UP = False

@@ -21,6 +21,7 @@ from domain.services.jobs import (
     job_progress_set,
     job_set_state,
 )
+from domain.services.karaoke import LYRICS_LANGUAGES, analysis_save, lyrics_save
 from domain.services.mix import (
     mix_preset_delete,
     mix_preset_save,
@@ -39,7 +40,10 @@ from domain.services.stems import stems_save, stems_share
 from domain.services.uploads import InspectedUpload, upload_inspect
 
 __all__ = [
+    "LYRICS_LANGUAGES",
     "InspectedUpload",
+    "analysis_save",
+    "lyrics_save",
     "export_create",
     "export_file_save",
     "job_create",

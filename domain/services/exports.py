@@ -38,7 +38,7 @@ def export_file_save(*, export: Export, path: Path) -> Export:
     The project row is locked as :func:`project_delete` locks it, so either the deletion
     sees the file's key (and deletes the file) or this sees the export gone.
     """
-    key = storage_put(key=storage_keys.export_key(export_id=export.id, ext=export.format), content=path)
+    key = storage_put(key=storage_keys.export_key(export_id=export.id, ext=export.extension), content=path)
     try:
         with transaction.atomic():
             Project.objects.select_for_update().filter(id=export.project_id).first()

@@ -12,9 +12,12 @@ from domain.exceptions import ErrorCode, JobConflict, JobGone, JobNotRetryable
 from domain.models import Job, Project
 
 
-def job_create(*, project: Project, kind: str, engine: str = "", priority: bool = False) -> Job:
-    """A queued job; ``engine`` is the separation engine chosen for it at upload (by its plan)."""
-    job = Job(project=project, kind=kind, engine=engine, priority=priority)
+def job_create(
+    *, project: Project, kind: str, engine: str = "", priority: bool = False, params: dict | None = None
+) -> Job:
+    """A queued job; ``engine`` is the separation engine chosen for it at upload (by its plan),
+    ``params`` what it was asked beyond its kind (``Job.params``)."""
+    job = Job(project=project, kind=kind, engine=engine, priority=priority, params=params or {})
     job.full_clean()
     job.save(force_insert=True)
     return job

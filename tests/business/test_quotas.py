@@ -219,7 +219,7 @@ def test_a_separation_that_succeeds_commits_and_one_that_fails_releases(media, t
     separate_stems.fn(str(bad.jobs.get().id))
 
     states = dict(UsageRecord.objects.filter(metric=SECONDS).values_list("job_id", "state"))
-    assert states[good.jobs.get().id] == UsageRecord.State.COMMITTED
+    assert states[good.jobs.get(kind=Job.Kind.SEPARATE).id] == UsageRecord.State.COMMITTED
     assert bad.jobs.get().state == Job.State.FAILED
     assert states[bad.jobs.get().id] == UsageRecord.State.RELEASED
     assert usage_for_user(user=user)["uploads"].used == 1

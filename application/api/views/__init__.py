@@ -6,12 +6,15 @@ One module per resource; every view is importable from here.
 from application.api.views.account import AccountApi, PlansApi
 from application.api.views.billing import CheckoutCreateApi, PortalCreateApi
 from application.api.views.exports import ExportCreateApi, ExportDetailApi, ExportDownloadApi
+from application.api.views.karaoke import AnalysisApi, LyricsApi
 from application.api.views.mix import MixPresetDetailApi, MixPresetsApi, MixStateApi
 from application.api.views.projects import ProjectDetailApi, ProjectsApi
 from application.api.views.stems import StemDownloadApi, StemPeaksApi, StemPreviewApi, StemsArchiveApi
 
 __all__ = [
     "AccountApi",
+    "AnalysisApi",
+    "LyricsApi",
     "CheckoutCreateApi",
     "PlansApi",
     "PortalCreateApi",

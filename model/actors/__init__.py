@@ -3,6 +3,8 @@
 Every actor: load the job → return if it is finished → mark it running → run the
 pipeline with a progress callback → save through domain services → mark it done.
 Re-running an actor writes the same keys, so a retry or a resumed job is safe.
+This module holds the house actor, the job runner, separation and export; the karaoke jobs
+(analysis, lyrics) are in :mod:`model.actors.karaoke`.
 """
 
 from __future__ import annotations
@@ -81,21 +83,42 @@ def isomix_actor(
     return wrap
 
 
-def _run_job(job_id: str, work: Callable[[Job, Progress], None], stages: list[tuple[str, float]]) -> None:
+Stages = list[tuple[str, float]]
+
+
+def run_job(
+    job_id: str,
+    work: Callable[[Job, Progress], None],
+    stages: Stages | Callable[[Job], Stages],
+    *,
+    then: Callable[[Job], None] | None = None,
+) -> None:
+    """Run ``work`` for the job (see the module's docstring); ``stages`` may depend on the job.
+
+    ``then(job)`` runs once the job is done and recorded (what follows it is started there);
+    its own failure is logged and does not undo the job.
+    """
     token = job_id_var.set(job_id)
     try:
-        _run_job_logged(job_id, work, stages)
+        _run_job_logged(job_id, work, stages, then)
     finally:
         job_id_var.reset(token)
 
 
-def _run_job_logged(job_id: str, work: Callable[[Job, Progress], None], stages: list[tuple[str, float]]) -> None:
+def _run_job_logged(
+    job_id: str,
+    work: Callable[[Job, Progress], None],
+    stages: Stages | Callable[[Job], Stages],
+    then: Callable[[Job], None] | None,
+) -> None:
     job = Job.objects.select_related("project").filter(id=job_id).first()
     if job is None or job.state != Job.State.QUEUED:
         # Finished, deleted, or taken by another worker: a message delivered twice (the
         # broker's own redelivery beside the stale-job sweep) must not run the job twice.
         logger.info("job %s skipped: it is %s", job_id, "gone" if job is None else job.state)
         return
+    if callable(stages):
+        stages = stages(job)
     try:
         job_set_state(job=job, state=Job.State.RUNNING, stage=stages[0][0], progress=0)
     except (JobConflict, JobGone):
@@ -133,6 +156,11 @@ def _run_job_logged(job_id: str, work: Callable[[Job, Progress], None], stages: 
         job_mark_enqueued(job_id=job.id)  # Dramatiq sends the retry itself, after a back-off
         raise
     logger.info("job %s done in %.1f s", job.kind, job.duration_s or 0.0)
+    if then is not None:
+        try:
+            then(job)
+        except Exception:
+            logger.exception("job %s: starting what follows it failed", job.id)
 
 
 #: How often a running job tells the database its worker is alive (see model.services.jobs_sweep).
@@ -184,7 +212,7 @@ def _heartbeat(job_id, *, attempt: int) -> Iterator[_Lost]:
 _TRANSIENT_MESSAGES = {
     Job.Kind.SEPARATE: _("The separation failed. Please try again later; our team has the details."),
     Job.Kind.EXPORT: _("The export failed. Please try again; our team has the details."),
-}
+}  # and the karaoke jobs' (model.actors.karaoke), added below
 _ENGINE_MESSAGE = _("The separation engine could not process this song. Our team has the details.")
 
 
@@ -247,14 +275,20 @@ def _separate(job: Job, progress: Progress) -> None:
 _SEPARATE_STAGES = [("decode", 10), ("separate", 80), ("encode", 10)]
 
 
+def _after_separation(job: Job) -> None:
+    from model.services import karaoke_start
+
+    karaoke_start(project=job.project)
+
+
 @isomix_actor(queue=Queue.GPU, time_limit_s=60 * 60)
 def separate_stems(job_id: str) -> None:
-    _run_job(job_id, _separate, _SEPARATE_STAGES)
+    run_job(job_id, _separate, _SEPARATE_STAGES, then=_after_separation)
 
 
 @isomix_actor(queue=Queue.GPU_PRIORITY, time_limit_s=60 * 60, priority=PRIORITY_FIRST)
 def separate_stems_priority(job_id: str) -> None:
-    _run_job(job_id, _separate, _SEPARATE_STAGES)
+    run_job(job_id, _separate, _SEPARATE_STAGES, then=_after_separation)
 
 
 # ---------------------------------------------------------------- export
@@ -268,15 +302,19 @@ def _export(job: Job, progress: Progress) -> None:
     with ExitStack() as stack, work_dir(kind=WorkDirKind.EXPORT) as tmpdir:
         paths = {kind: stack.enter_context(storage_local_copy(s.file_key)) for kind, s in stems.items()}
         progress.update("render", 0.0)
+        karaoke_bundle = export.format == Export.Format.KARAOKE
+        fmt = Export.Format.MP3 if karaoke_bundle else export.format  # a bundle holds the mix as MP3
         out = mixdown(
             stems=paths,
             mix=mix,
-            fmt=export.format,
-            out=Path(tmpdir) / f"mix.{export.format}",
+            fmt=fmt,
+            out=Path(tmpdir) / f"mix.{fmt}",
             sr=project.sample_rate,
             bitrate_kbps=export.bitrate_kbps,
             loop=mix.loop if export.region == Export.Region.LOOP else None,
         )
+        if karaoke_bundle:
+            out = karaoke.bundle_write(export=export, mix_path=out, out=Path(tmpdir) / "bundle.zip")
         progress.update("store", 0.0)
         export_file_save(export=export, path=out)
 
@@ -286,20 +324,24 @@ _EXPORT_STAGES = [("render", 90), ("store", 10)]
 
 @isomix_actor(queue=Queue.CPU, time_limit_s=15 * 60)
 def export_mix(job_id: str) -> None:
-    _run_job(job_id, _export, _EXPORT_STAGES)
+    run_job(job_id, _export, _EXPORT_STAGES)
 
 
 @isomix_actor(queue=Queue.CPU_PRIORITY, time_limit_s=15 * 60, priority=PRIORITY_FIRST)
 def export_mix_priority(job_id: str) -> None:
-    _run_job(job_id, _export, _EXPORT_STAGES)
+    run_job(job_id, _export, _EXPORT_STAGES)
 
+
+from model.actors import karaoke  # noqa: E402  (its actors use the house decorator above)
 
 _ACTORS = {
     (Job.Kind.SEPARATE, False): separate_stems,
     (Job.Kind.SEPARATE, True): separate_stems_priority,
     (Job.Kind.EXPORT, False): export_mix,
     (Job.Kind.EXPORT, True): export_mix_priority,
+    **karaoke.ACTORS,
 }
+_TRANSIENT_MESSAGES.update(karaoke.TRANSIENT_MESSAGES)
 
 
 def actor_for_job(job: Job) -> dramatiq.Actor:

@@ -1,4 +1,5 @@
-"""Starting work: uploads that become separation jobs, exports, retries.
+"""Starting work: uploads that become separation jobs, exports, retries (the karaoke jobs, which
+follow a separation, are started from :mod:`model.services.karaoke`).
 
 Actors are enqueued only after the transaction that created their job commits
 (:func:`_enqueue_on_commit`), so a worker never looks for a row that is not there yet.
@@ -24,7 +25,7 @@ from business.quotas import quota_release, quota_reopen, quota_reserve
 from business.selectors import PlanLimits, plan_limits_for_user
 from domain.exceptions import ErrorCode, IsoMixError, NotReady
 from domain.mix import EXPORT_MP3_BITRATE_DEFAULT, EXPORT_MP3_BITRATES, MixSettings
-from domain.models import Export, Job, Project
+from domain.models import Export, Job, Lyrics, Project
 from domain.services import (
     export_create,
     job_create,
@@ -160,6 +161,8 @@ def export_start(
     limits = plan_limits_for_user(user=project.owner)
     bitrate_kbps = _export_bitrate(fmt=fmt, bitrate_kbps=bitrate_kbps, limits=limits)
     export_allowed_check(limits=limits, fmt=fmt, bitrate_kbps=bitrate_kbps)
+    if fmt == Export.Format.KARAOKE and not Lyrics.objects.filter(project=project).exclude(lines=[]).exists():
+        raise NotReady(_("This song has no lyrics yet: make them in the karaoke view first."), code=ErrorCode.NOT_READY)
     if region not in Export.Region.values:
         raise IsoMixError(_("An export is of the whole song or of its loop."), code=ErrorCode.INVALID_INPUT)
     if region == Export.Region.LOOP and mix.loop is None:
@@ -176,7 +179,9 @@ def export_start(
 
 def export_allowed_check(*, limits: PlanLimits, fmt: str, bitrate_kbps: int | None) -> None:
     """Raise ``PlanRequired`` (402) for an export the plan does not include: a format it lacks, or
-    an MP3 above its best bit rate."""
+    an MP3 above its best bit rate. A karaoke bundle holds an MP3: it is allowed as that MP3 is."""
+    if fmt == Export.Format.KARAOKE:
+        fmt = Export.Format.MP3
     if fmt not in limits.export_formats:
         raise PlanRequired(
             _("%(format)s exports are part of Pro. Your %(plan)s plan exports %(formats)s.")
@@ -203,7 +208,7 @@ def stems_archive_allowed_check(*, user: AbstractBaseUser) -> None:
 
 
 def _export_bitrate(*, fmt: str, bitrate_kbps: int | None, limits: PlanLimits) -> int | None:
-    if fmt != Export.Format.MP3:
+    if fmt not in (Export.Format.MP3, Export.Format.KARAOKE):
         return None  # lossless: a bit rate means nothing
     if bitrate_kbps is None:
         # The default, or the plan's best rate where an operator set that lower.
@@ -302,3 +307,11 @@ def jobs_sweep(
             _enqueue_on_commit(job)
         enqueued.append(str(job.id))
     return SweepResult(requeued=requeued, failed=failed, enqueued=enqueued)
+
+
+from model.services.karaoke import (  # noqa: E402, F401  (re-exported; they enqueue through the helper above)
+    analysis_start,
+    karaoke_start,
+    lyrics_edit,
+    lyrics_start,
+)
