@@ -62,7 +62,9 @@ def spoken_line(
 def click_track(*, bpm: float, duration_s: float, sr: int, accent_every: int = 4) -> np.ndarray:
     """A drum-like click on every beat from 0 s, louder on each bar's first beat."""
     out = np.zeros(int(duration_s * sr), dtype=np.float32)
-    click = np.exp(-np.arange(int(0.03 * sr)) / (0.004 * sr)) * np.sin(2 * np.pi * 1800 * np.arange(int(0.03 * sr)) / sr)
+    click = np.exp(-np.arange(int(0.03 * sr)) / (0.004 * sr)) * np.sin(
+        2 * np.pi * 1800 * np.arange(int(0.03 * sr)) / sr
+    )
     kick = np.exp(-np.arange(int(0.12 * sr)) / (0.03 * sr)) * np.sin(2 * np.pi * 60 * np.arange(int(0.12 * sr)) / sr)
     period = 60.0 / bpm
     for n in range(int(duration_s / period) + 1):

@@ -2,7 +2,12 @@
 
 The export panel offers every format and MP3 bit rate, and the zip of all stems: those outside
 the user's plan are shown disabled with a "Pro" badge and a link to the pricing page, rather
-than hidden (the export and archive APIs refuse them with a 402 ``plan_required``).
+than hidden (the export and archive APIs refuse them with a 402 ``plan_required``). The karaoke
+bundle is not one of the formats listed: the mixer's script offers it once the song has lyrics
+(it reads them from ``lyrics_url``).
+
+The mixer page also shows the song's analysis (read by its script from ``analysis_url``) and its
+processing steps: the newest separation, analysis and lyrics job, kept current over the socket.
 """
 
 from __future__ import annotations
@@ -20,12 +25,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from application.api.downloads import signed_download_redirect
-from business.exceptions import upgrade_url
+from business.exceptions import PlanRequired, upgrade_url
 from business.selectors import PlanLimits, plan_for_user
 from domain.mix import mixer_ranges, stem_filename
-from domain.models import Export, Project, Stem
+from domain.models import Export, Job, Project, Stem
 from domain.selectors import project_get_for_user, stems_ordered
-from model.services import project_remove
+from model.services import export_allowed_check, project_remove
 
 #: The mixer page's ES modules (main.js and everything it imports, pitch-shift.js included,
 #: which it imports when the audio starts): the page preloads them all at once
@@ -38,7 +43,11 @@ MIXER_MODULES = tuple(
         "mixer/canvas.js", "mixer/early.js", "mixer/export.js", "mixer/faders.js", "mixer/keyboard.js", "mixer/loop.js",
         "mixer/meters.js", "mixer/mix-store.js", "mixer/mixer-controls.js", "mixer/pitch-shift.js",
         "mixer/practice.js", "mixer/presets.js", "mixer/socket.js", "mixer/stems-loader.js", "mixer/strips.js",
-        "mixer/transport.js", "mixer/waveform.js",
+        "mixer/transport.js", "mixer/waveform.js", "mixer/analysis.js", "mixer/metronome.js", "mixer/steps.js",
+        "labels.js",
+        # The karaoke view main.js mounts (static/js/karaoke/: its own owner's; keep this in step).
+        "karaoke/index.js", "karaoke/editor.js", "karaoke/edits.js", "karaoke/lyrics-api.js", "karaoke/paste.js",
+        "karaoke/timing.js", "karaoke/view.js",
     )
 )  # fmt: skip
 
@@ -102,6 +111,7 @@ def export_choices(*, limits: PlanLimits, ranges: dict) -> dict:
     formats = [
         ExportChoice(value=value, label=str(label), allowed=value in limits.export_formats)
         for value, label in Export.Format.choices
+        if value != Export.Format.KARAOKE  # offered by the script, once the song has lyrics
     ]
     first = next((f.value for f in formats if f.allowed), None)
     formats = [ExportChoice(f.value, f.label, f.allowed, selected=f.value == first) for f in formats]
@@ -122,7 +132,30 @@ def export_choices(*, limits: PlanLimits, ranges: dict) -> dict:
         # What of the panel is outside the plan, for the note beside it (with the upgrade link).
         "export_locked_text": _("%(features)s: with Pro.") % {"features": ", ".join(locked)} if locked else "",
         "stems_zip": limits.stems_zip,
+        "karaoke_export": ExportChoice(
+            value=Export.Format.KARAOKE,
+            label=_("Karaoke bundle (instrumental + lyrics)"),
+            allowed=_export_allowed(limits=limits, fmt=Export.Format.KARAOKE),
+        ),
     }
+
+
+def _export_allowed(*, limits: PlanLimits, fmt: str) -> bool:
+    try:
+        export_allowed_check(limits=limits, fmt=fmt, bitrate_kbps=None)
+    except PlanRequired:
+        return False
+    return True
+
+
+#: The steps the mixer page shows (an export's progress is the export panel's).
+STEP_KINDS = (Job.Kind.SEPARATE, Job.Kind.ANALYSE, Job.Kind.LYRICS)
+
+
+def _step_jobs(jobs: list[Job]) -> list[Job]:
+    """The newest job of each of :data:`STEP_KINDS`, in that order (a re-run replaces its step)."""
+    newest = {job.kind: job for job in jobs if job.kind in STEP_KINDS}  # jobs come oldest first
+    return [newest[kind] for kind in STEP_KINDS if kind in newest]
 
 
 @login_required
@@ -134,12 +167,14 @@ def project_detail(request: HttpRequest, project_id: UUID) -> HttpResponse:
     stems = stems_ordered(project) if ready else []
     ranges = mixer_ranges()
     api_url = reverse("api:project-detail", kwargs={"project_id": project.id})
+    jobs = list(project.jobs.all())
     return render(
         request,
         "projects/detail.html",
         {
             "project": project,
-            "jobs": list(project.jobs.all()),
+            "jobs": jobs,
+            "step_jobs": _step_jobs(jobs) if ready else [],
             "stems": stems,
             # The mixer reads each stem's audio from its strip's URLs (and the page preloads
             # them): no API round trip before the audio starts downloading.
@@ -150,6 +185,8 @@ def project_detail(request: HttpRequest, project_id: UUID) -> HttpResponse:
             "upgrade_url": "" if plan.is_paid else upgrade_url(),
             "api_url": api_url,
             "mix_url": f"{api_url}mix/",
+            "analysis_url": reverse("api:analysis", kwargs={"project_id": project.id}),
+            "lyrics_url": reverse("api:lyrics", kwargs={"project_id": project.id}),
             "ws_path": f"/ws/projects/{project.id}/",
             # The faders' bounds come from the same figures the export API validates with:
             # rendered into the inputs' min/max/step, and whole as JSON for the mixer's JS.

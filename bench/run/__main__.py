@@ -14,6 +14,7 @@ from pathlib import Path
 
 from bench.run.billing import bench_quota_burst, bench_quota_overhead, bench_webhooks
 from bench.run.jobs import bench_dedup, bench_export, bench_memory, bench_recovery, bench_speed
+from bench.run.karaoke import bench_beats, bench_karaoke_speed, bench_lyrics_alignment, bench_transcription
 from bench.run.over_http import bench_mixer, bench_upload, studio_server
 from bench.run.production import Production, bench_polling, bench_websockets
 from bench.run.production import bench_recovery as bench_recovery_production
@@ -23,7 +24,8 @@ from bench.run.table import Row, table
 from bench.run.web import bench_bodies
 
 ALL = ["quality", "speed", "dedup", "memory", "export", "quota", "webhooks", "upload", "mixer", "quota-burst",
-       "recovery", "polling", "websockets", "recovery-production"]  # fmt: skip
+       "recovery", "polling", "websockets", "recovery-production", "beats", "alignment", "transcription",
+       "karaoke-speed"]  # fmt: skip
 
 
 def main() -> None:
@@ -41,6 +43,18 @@ def main() -> None:
         if "quality" in only:
             print("quality: separating the rendered multitrack set…", flush=True)
             bench_quality(rows, n_songs=args.songs)
+        if "beats" in only:
+            print("beats: analysing the karaoke set (mix + separated drums)…", flush=True)
+            bench_beats(rows)
+        if "alignment" in only:
+            print("alignment: pasted lyrics on the karaoke set's separated vocals…", flush=True)
+            bench_lyrics_alignment(rows)
+        if "transcription" in only:
+            print("transcription: the karaoke set's separated vocals, and faster-whisper's defaults…", flush=True)
+            bench_transcription(rows)
+        if "karaoke-speed" in only:
+            print("karaoke-speed: analysis, transcription and alignment of a 3-min song…", flush=True)
+            bench_karaoke_speed(rows)
         project = None
         if only & {"speed", "export", "mixer", "dedup"}:
             print("speed: separating a 3-min song through the job…", flush=True)

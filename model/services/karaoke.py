@@ -14,13 +14,13 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils.translation import gettext as _
-from domain.lyrics import LyricsDoc, lyrics_text_parse
 
 from business.exceptions import QuotaExceeded
 from business.models import UsageRecord
 from business.quotas import quota_reserve
 from business.selectors import plan_limits_for_user
 from domain.exceptions import ErrorCode, InvalidLyrics, NotReady
+from domain.lyrics import LyricsDoc, lyrics_text_parse
 from domain.models import Job, Lyrics, Project
 from domain.services import LYRICS_LANGUAGES, job_create, lyrics_save
 

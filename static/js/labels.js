@@ -12,3 +12,20 @@ export const PROJECT_STATUS_LABELS = {
   ready: gettext("Ready"),
   failed: gettext("Failed"),
 };
+
+/** A job's `state` (Job.State). */
+export const JOB_STATE_LABELS = {
+  queued: gettext("Queued"),
+  running: gettext("Running"),
+  done: gettext("Done"),
+  failed: gettext("Failed"),
+  cancelled: gettext("Cancelled"),
+};
+
+/** A job's `kind` (Job.Kind). */
+export const JOB_KIND_LABELS = {
+  separate: gettext("Separate stems"),
+  analyse: gettext("Analyse beats and key"),
+  lyrics: gettext("Lyrics"),
+  export: gettext("Export mix"),
+};

@@ -11,39 +11,20 @@
  *   [data-project-error]     role="alert": the project's user message when it failed
  *   [data-live-status]       how updates arrive (live socket or polling)
  *
- * When the project becomes ready the page reloads and the server renders the mixer.
+ * The steps are drawn by steps.js (shared with the mixer page). When the project becomes
+ * ready the page reloads and the server renders the mixer.
  */
 
 import { errorMessage } from "./api.js";
-import { formatElapsed } from "./format.js";
-import { gettext, interpolate } from "./i18n.js";
+import { gettext } from "./i18n.js";
 import { PROJECT_STATUS_LABELS as STATUS_LABELS } from "./labels.js";
 import { ProjectChannel } from "./mixer/socket.js";
-
-const STATE_LABELS = {
-  queued: gettext("Queued"),
-  running: gettext("Running"),
-  done: gettext("Done"),
-  failed: gettext("Failed"),
-  cancelled: gettext("Cancelled"),
-};
-const KIND_LABELS = {
-  separate: gettext("Separate stems"),
-  analyse: gettext("Analyse"),
-  transcribe: gettext("Transcribe lyrics"),
-  export: gettext("Export"),
-};
-
-function capfirst(text) {
-  const value = String(text || "").replaceAll("_", " ");
-  return value.charAt(0).toUpperCase() + value.slice(1);
-}
+import { StepList } from "./mixer/steps.js";
 
 class ProjectProgress {
   constructor(root) {
     this.root = root;
-    this.steps = root.querySelector("[data-steps]");
-    this.template = root.querySelector("[data-step-template]");
+    this.steps = new StepList(root.querySelector("[data-steps]"), root.querySelector("[data-step-template]"));
     this.errorBox = root.querySelector("[data-project-error]");
     this.liveStatus = root.querySelector("[data-live-status]");
     this.badge = document.querySelector("[data-project-status]");
@@ -58,36 +39,21 @@ class ProjectProgress {
       onError: (error) => this.showMode("error", error),
     });
     // Running steps show their elapsed time; refresh it once a second.
-    this.clock = window.setInterval(() => this.tickElapsed(), 1000);
+    this.clock = window.setInterval(() => this.steps.tick(), 1000);
     this.channel.start();
   }
 
   onEvent(event) {
     if (event.type !== "job.progress" || this.finished) return;
-    const step = this.steps.querySelector(`[data-job-id="${CSS.escape(String(event.job))}"]`);
-    if (step) {
-      this.updateStep(step, {
-        kind: event.kind,
-        state: event.state,
-        progress: event.progress,
-        stage: event.stage,
-        user_error: event.user_error,
-      });
-    } else {
-      // A job this page has not seen yet: REST has its full row.
-      this.channel.refresh();
-    }
+    // A job this page has not seen yet: REST has its full row.
+    if (this.steps.onEvent(event) === "unknown") this.channel.refresh();
     if (event.project_status) this.setStatus(event.project_status);
     if (event.project_status === "ready" || event.project_status === "failed") this.channel.refresh();
   }
 
   onSnapshot(project) {
     if (this.liveStatus?.dataset.mode === "error") this.showMode(this.mode);
-    for (const job of project.jobs || []) {
-      let step = this.steps.querySelector(`[data-job-id="${CSS.escape(String(job.id))}"]`);
-      if (!step) step = this.addStep(job);
-      this.updateStep(step, job);
-    }
+    for (const job of project.jobs || []) this.steps.update(job);
     this.setStatus(project.status);
     if (project.status === "ready") {
       this.finish();
@@ -96,59 +62,6 @@ class ProjectProgress {
     } else if (project.status === "failed") {
       this.finish();
       this.showFailure(project.error);
-    }
-  }
-
-  addStep(job) {
-    const fragment = this.template.content.cloneNode(true);
-    const step = fragment.querySelector("[data-job-id]");
-    step.dataset.jobId = job.id;
-    const label = KIND_LABELS[job.kind] || capfirst(job.kind);
-    step.querySelector('[data-field="kind"]').textContent = label;
-    step
-      .querySelector('[data-field="progress"]')
-      .setAttribute("aria-label", interpolate(gettext("%(step)s progress"), { step: label }, true));
-    this.steps.querySelector("[data-step-empty]")?.remove();
-    this.steps.append(fragment);
-    return step;
-  }
-
-  updateStep(step, job) {
-    const field = (name) => step.querySelector(`[data-field="${name}"]`);
-    if (job.kind) step.dataset.kind = job.kind;
-    if (job.state) {
-      step.dataset.state = job.state;
-      const state = field("state");
-      state.textContent = STATE_LABELS[job.state] || capfirst(job.state);
-      state.className = `badge badge-${job.state}`;
-    }
-    if (Number.isFinite(job.progress)) {
-      const percent = Math.max(0, Math.min(100, Math.round(job.progress)));
-      field("progress").value = percent;
-      field("progress").setAttribute("aria-valuetext", interpolate(gettext("%(percent)s percent"), { percent }, true));
-      field("percent").textContent = `${percent}%`;
-    }
-    if (job.stage !== undefined) {
-      field("stage").textContent = capfirst(job.stage);
-    }
-    const time = field("time");
-    if (Number.isFinite(job.duration_s)) {
-      delete time.dataset.startedAt;
-      time.textContent = formatElapsed(job.duration_s);
-    } else if (job.started_at && job.state === "running") {
-      time.dataset.startedAt = job.started_at;
-    }
-    if (job.state && job.state !== "running") delete time.dataset.startedAt;
-    if (job.user_error !== undefined) {
-      field("error").textContent = job.user_error || "";
-      field("error").hidden = !job.user_error;
-    }
-  }
-
-  tickElapsed() {
-    for (const time of this.steps.querySelectorAll('[data-field="time"][data-started-at]')) {
-      const started = Date.parse(time.dataset.startedAt);
-      if (Number.isFinite(started)) time.textContent = formatElapsed(Math.max(0, (Date.now() - started) / 1000));
     }
   }
 

@@ -132,7 +132,16 @@ def test_no_text_asks_for_a_transcription(client, project):
         ({"text": ["la"]}, "invalid_input"),
         ({}, "invalid_input"),
     ],
-    ids=["control character", "null character", "too long", "language too long", "unknown language", "number", "list", "nothing"],
+    ids=[
+        "control character",
+        "null character",
+        "too long",
+        "language too long",
+        "unknown language",
+        "number",
+        "list",
+        "nothing",
+    ],
 )
 def test_bad_lyrics_are_refused_and_leave_no_job_and_no_usage(client, user, project, body, code):
     response = client.put(f"/api/v1/projects/{project.id}/lyrics/", body, format="json")

@@ -140,6 +140,8 @@ def test_the_faders_span_the_api_ranges_and_stop_at_their_ends(owner_page: Page,
     expected = {
         "master-gain": [mix.GAIN_DB_MIN, mix.GAIN_DB_MAX, mix.GAIN_DB_STEP],
         "gain": [mix.GAIN_DB_MIN, mix.GAIN_DB_MAX, mix.GAIN_DB_STEP],
+        "metronome-gain": [mix.GAIN_DB_MIN, mix.GAIN_DB_MAX, mix.GAIN_DB_STEP],
+        "guide-gain": [mix.GAIN_DB_MIN, mix.GAIN_DB_MAX, mix.GAIN_DB_STEP],  # the karaoke view's vocals level
         "pan": [mix.PAN_MIN, mix.PAN_MAX, mix.PAN_STEP],
         "tempo": [mix.TEMPO_MIN, mix.TEMPO_MAX, mix.TEMPO_STEP],
         "transpose": [mix.TRANSPOSE_MIN, mix.TRANSPOSE_MAX, mix.TRANSPOSE_STEP],

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
-from domain.lyrics import LYRICS_EXTENSIONS, LYRICS_FORMATS, TEXT_CHARS_MAX, LyricsDoc, lyrics_render
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
@@ -15,6 +14,7 @@ from rest_framework.views import APIView
 from application.api.parsers import StrictJSONParser
 from application.api.serializers import StrictCharField, StrictIntegerField, shown_message
 from domain.exceptions import ErrorCode, IsoMixError, NotReady
+from domain.lyrics import LYRICS_EXTENSIONS, LYRICS_FORMATS, TEXT_CHARS_MAX, LyricsDoc, lyrics_render
 from domain.mix import filename_slug
 from domain.models import Analysis, Job, Lyrics
 from domain.selectors import (
@@ -116,8 +116,6 @@ def lyrics_body(*, job: Job | None, lyrics: Lyrics | None, lines: list) -> dict:
         "versions": list(lyrics.versions.all()) if lyrics else [],
         "lines": lines,
     }
-
-
 
 
 class AnalysisApi(APIView):

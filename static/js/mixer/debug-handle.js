@@ -16,6 +16,15 @@
  *                       last ~50 ms; `clipped` is the master's clip latch
  *   .saved              a Promise resolved once the last change is saved on the server
  *                       (true; false when that save failed)
+ *   .analysis           the last analysis body read (analysis.js), or null
+ *   .beatGrid(kind)     where that stem's waveform drew its beat lines: `{beats: [x, ...],
+ *                       downbeats: [x, ...], width}` in CSS px from the canvas's left, or null
+ *   .metronome          `{muted, gainDb, countIn (on or off), ready, beatsPerBar, interval (s
+ *                       between beats at the song's tempo), scheduled: [{time, song, accent}]
+ *                       (context and song seconds of the beat clicks scheduled), lastCountIn:
+ *                       {clicks: [time, ...], end} | null}`, a snapshot
+ *   .clock              the transport's clock now: `{t0, offset, tempo, outputDelay}`; the
+ *                       song's first sample (from offset) is heard at t0 + outputDelay
  * Changes made through it are saved like the user's.
  */
 
@@ -39,6 +48,31 @@ export function exposeDebugHandle(mixer) {
     },
     get saved() {
       return mixer.store ? mixer.store.saved : Promise.resolve(true);
+    },
+    get analysis() {
+      return mixer.analysis;
+    },
+    get metronome() {
+      const metronome = mixer.metronome;
+      return {
+        muted: metronome.muted,
+        gainDb: metronome.gainDb,
+        countIn: metronome.countInEnabled,
+        ready: metronome.ready,
+        beatsPerBar: metronome.barBeats,
+        interval: metronome.interval,
+        scheduled: metronome.scheduled.map((click) => ({ ...click })),
+        lastCountIn: metronome.countIn,
+      };
+    },
+    get clock() {
+      const { t0, offset, tempo, outputDelay } = mixer.transport;
+      return { t0, offset, tempo, outputDelay };
+    },
+    beatGrid: (kind) => {
+      const strip = mixer.strips.get(kind);
+      const drawn = strip && strip.waveform.gridDrawn;
+      return drawn ? { beats: [...drawn.beats], downbeats: [...drawn.downbeats], width: drawn.width } : null;
     },
     settings: () => mixer.getSettings(),
     setTempo: (tempo) => mixer.setTempo(tempo),

@@ -37,6 +37,12 @@
  *   [data-export-progress] <progress>, [data-export-download] <a>, [data-export-error] alert
  *   option[data-plan-locked] a format or bit rate outside the user's plan: rendered disabled
  *                          (marked "Pro") by the template, never chosen here
+ *   template[data-karaoke-option]  the "Karaoke bundle" option (format "karaoke": a zip of the
+ *                          mix as MP3, so with a bit rate, and the word-timed LRC): put in the
+ *                          format list by `setLyricsReady(true)` (the page calls it once the
+ *                          song's lyrics exist), taken out again by `setLyricsReady(false)`
+ *   [data-karaoke-hint]    shown while the bundle is chosen and the vocals are heard: the
+ *                          bundle is the mix as set ("mute the vocals for an instrumental")
  *   [data-export-upgrade]  "Upgrade to Pro" link in a [data-upgrade-row]: shown beside a 402
  *                          (`plan_required`: a format or bit rate outside the plan;
  *                          `quota_exceeded`: the plan's jobs at once are running), pointed at the
@@ -58,6 +64,25 @@ const MAX_READ_FAILURES = 10;
 /** Events kept for jobs not (yet) followed: the worker may report before the POST answers. */
 const RECENT_EVENTS = 32;
 const FINISHED = new Set(["done", "failed", "cancelled"]);
+
+/** Whether an export of this format takes an MP3 bit rate (the karaoke bundle holds an MP3). */
+function hasBitrate(format) {
+  return format === "mp3" || format === "karaoke";
+}
+
+/** A format as the status line names it: "MP3", "WAV", "the karaoke bundle". */
+function formatName(format) {
+  return format === "karaoke" ? gettext("the karaoke bundle") : String(format || "").toUpperCase();
+}
+
+/** Whether the vocals are heard in these mix settings (a solo elsewhere silences them too). */
+function vocalsHeard(settings) {
+  const stems = (settings && settings.stems) || {};
+  const vocals = stems.vocals;
+  if (!vocals) return false;
+  const anySolo = Object.values(stems).some((strip) => strip && strip.solo);
+  return !vocals.mute && (!anySolo || Boolean(vocals.solo));
+}
 
 export class ExportPanel {
   /**
@@ -93,6 +118,10 @@ export class ExportPanel {
     this.loopRadio = form.querySelector('input[name="region"][value="loop"]');
     this.allRadio = form.querySelector('input[name="region"][value="all"]');
     this.loopRange = form.querySelector("[data-export-loop-range]");
+    const karaoke = form.querySelector("template[data-karaoke-option]");
+    this.karaokeOption = karaoke ? karaoke.content.querySelector("option").cloneNode(true) : null;
+    this.karaokeHint = form.querySelector("[data-karaoke-hint]");
+    this.vocalsHeard = false;
     /** The export being followed (its latest known state), or null. */
     this.current = null;
     this.generation = 0;
@@ -115,14 +144,38 @@ export class ExportPanel {
     this.onSettingsChange();
   }
 
+  /**
+   * Whether the song has lyrics: the karaoke bundle is offered only then. Taken away while
+   * chosen (lyrics gone), the first format the plan allows is chosen instead.
+   */
+  setLyricsReady(ready) {
+    const option = this.karaokeOption;
+    if (!option) return;
+    const select = this.form.elements.format;
+    if (ready && !option.isConnected) select.append(option);
+    if (!ready && option.isConnected) {
+      const chosen = option.selected;
+      option.remove();
+      if (chosen) {
+        const first = [...select.options].find((item) => !item.disabled);
+        if (first) first.selected = true;
+      }
+    }
+    this.form.dataset.karaoke = String(Boolean(ready));
+    this.showFormat();
+  }
+
   /** The mixer changed (the page calls this; `settings` defaults to `getSettings()`). */
   onSettingsChange(settings = null) {
-    let loop = null;
+    let current = null;
     try {
-      loop = (settings || this.getSettings() || {}).loop || null;
+      current = settings || this.getSettings() || {};
     } catch {
-      loop = null; // the mixer is not ready yet
+      current = null; // the mixer is not ready yet
     }
+    const loop = (current && current.loop) || null;
+    this.vocalsHeard = Boolean(current && vocalsHeard(current));
+    this.showKaraokeHint();
     if (!this.loopRadio) return;
     const hasLoop = Boolean(loop && Number.isFinite(loop.start_s) && Number.isFinite(loop.end_s));
     this.loopRadio.disabled = !hasLoop;
@@ -138,13 +191,19 @@ export class ExportPanel {
     }
   }
 
-  /** MP3 has a bitrate; the lossless formats do not. */
+  /** MP3 (and the karaoke bundle, which holds one) has a bitrate; the lossless formats do not. */
   showFormat() {
+    this.showKaraokeHint();
     const select = this.form.elements.bitrate_kbps;
     if (!this.bitrateField || !select) return;
-    const mp3 = this.form.elements.format.value === "mp3";
+    const mp3 = hasBitrate(this.form.elements.format.value);
     this.bitrateField.hidden = !mp3;
     select.disabled = !mp3;
+  }
+
+  showKaraokeHint() {
+    if (!this.karaokeHint) return;
+    this.karaokeHint.hidden = !(this.form.elements.format.value === "karaoke" && this.vocalsHeard);
   }
 
   /** The request body: the mix settings at top level, with format, region and bitrate. */
@@ -155,7 +214,7 @@ export class ExportPanel {
     const region = this.loopRadio && this.loopRadio.checked ? "loop" : "all";
     const body = { ...settings, format, region };
     const bitrate = this.form.elements.bitrate_kbps;
-    if (format === "mp3" && bitrate && bitrate.value) body.bitrate_kbps = Number.parseInt(bitrate.value, 10);
+    if (hasBitrate(format) && bitrate && bitrate.value) body.bitrate_kbps = Number.parseInt(bitrate.value, 10);
     return body;
   }
 
@@ -281,7 +340,7 @@ export class ExportPanel {
 
   showRendering(exported) {
     const percent = Number.isFinite(exported.progress) ? exported.progress : 0;
-    const format = String(exported.format || "").toUpperCase();
+    const format = formatName(exported.format);
     const text =
       exported.state === "running"
         ? interpolate(gettext("Rendering %(format)s…"), { format }, true)
@@ -310,7 +369,7 @@ export class ExportPanel {
     this.download.download = filename;
     this.download.textContent = filename
       ? interpolate(gettext("Download %(filename)s"), { filename }, true)
-      : interpolate(gettext("Download %(format)s"), { format: String(exported.format || "").toUpperCase() }, true);
+      : interpolate(gettext("Download %(format)s"), { format: formatName(exported.format) }, true);
     this.download.hidden = false;
     this.submit.disabled = false;
   }

@@ -13,8 +13,11 @@
  *   - a press let go where it was: seek there (`onSeek`)
  * A region shorter than `minLength` seconds is not made (the press is a seek instead).
  *
+ * With the song's downbeats (`setBars`, from the analysis) it also marks each bar and numbers
+ * them, every bar or every 2nd, 4th, ... so that the numbers stay BAR_LABEL_MIN_PX apart.
+ *
  * Colours come from CSS on the canvas: `--tick`, `--tick-label`, `--loop-fill`,
- * `--loop-fill-off`, `--loop-edge`, `--playhead`.
+ * `--loop-fill-off`, `--loop-edge`, `--playhead`, `--bar-line`, `--bar-label`.
  */
 
 import { formatClock } from "../format.js";
@@ -27,6 +30,8 @@ const DRAG_PX = 4;
 /** Tick spacings (s) to choose from: the smallest whose labels stay LABEL_MIN_PX apart. */
 const TICK_STEPS_S = [0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600];
 const LABEL_MIN_PX = 64;
+/** Bar numbers are this far apart at least (CSS px): every bar, or every 2nd, 4th, 8th, ... */
+const BAR_LABEL_MIN_PX = 28;
 
 export class LoopRuler {
   /**
@@ -48,6 +53,8 @@ export class LoopRuler {
     this.loop = null;
     this.gesture = null;
     this.colours = null;
+    /** @type {number[]} the downbeats, song seconds */
+    this.bars = [];
 
     canvas.addEventListener("pointerdown", (event) => this.onPointerDown(event));
     canvas.addEventListener("pointermove", (event) => this.onPointerMove(event));
@@ -66,6 +73,13 @@ export class LoopRuler {
 
   setLoop(loop) {
     this.loop = loop;
+    this.draw(this.position);
+  }
+
+  /** @param {number[]} downbeats  the first beat of each bar, song seconds ([]: none) */
+  setBars(downbeats) {
+    this.bars = Array.isArray(downbeats) ? downbeats.filter((time) => Number.isFinite(time)) : [];
+    this.drawn = null;
     this.draw(this.position);
   }
 
@@ -159,6 +173,9 @@ export class LoopRuler {
       off: read("--loop-fill-off", "rgba(153, 161, 176, 0.16)"),
       edge: read("--loop-edge", "#5aa2ff"),
       playhead: read("--playhead", "#ffffff"),
+      bar: read("--bar-line", "rgba(90, 162, 255, 0.55)"),
+      barLabel: read("--bar-label", "#7f8ba0"),
+      barFont: `${Math.round(9 * (window.devicePixelRatio || 1))}px ${style.fontFamily}`,
       font: `${Math.round(11 * (window.devicePixelRatio || 1))}px ${style.fontFamily}`,
     };
   }
@@ -215,8 +232,29 @@ export class LoopRuler {
       context.fillText(formatClock(t, { tenths: step < 1 }), Math.round(t * pxPerSecond) + 3 * ratio, 2 * ratio);
     }
 
+    if (this.bars.length) this.paintBars(context, pxPerSecond, height, ratio);
+
     const x = Math.min(width - ratio, Math.round((position / this.duration) * width));
     context.fillStyle = colours.playhead;
     context.fillRect(x, 0, Math.max(1, Math.round(ratio * 1.5)), height);
+  }
+
+  /** A short mark at each bar's start and, spaced out, its number (1 is the first bar). */
+  paintBars(context, pxPerSecond, height, ratio) {
+    const colours = this.colours;
+    context.fillStyle = colours.bar;
+    const mark = Math.round(height * 0.22);
+    for (const time of this.bars) {
+      context.fillRect(Math.round(time * pxPerSecond), height - mark, Math.max(1, Math.round(ratio)), mark);
+    }
+    const spacing = this.bars.length > 1 ? ((this.bars.at(-1) - this.bars[0]) / (this.bars.length - 1)) * pxPerSecond : 0;
+    let every = 1;
+    while (spacing > 0 && spacing * every < BAR_LABEL_MIN_PX * ratio && every < this.bars.length) every *= 2;
+    context.fillStyle = colours.barLabel;
+    context.font = colours.barFont;
+    context.textBaseline = "bottom";
+    for (let index = 0; index < this.bars.length; index += every) {
+      context.fillText(String(index + 1), Math.round(this.bars[index] * pxPerSecond) + 2 * ratio, height - mark);
+    }
   }
 }

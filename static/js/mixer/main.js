@@ -5,8 +5,14 @@
  * Markup (templates/projects/detail.html), root `[data-mixer]` with:
  *   data-mix-url        the saved mixer state (mix-store.js), "/api/v1/projects/<id>/mix/"
  *   data-exports-url, data-export-url-template   the export panel's (export.js)
+ *   data-analysis-url   the song's analysis (analysis.js): the header's readouts, the beat
+ *                       grid on the waveforms and the ruler, and the metronome's beats
+ *   data-lyrics-url     the song's lyrics: the export panel offers the karaoke bundle once
+ *                       they exist (their lines are not empty)
+ *   data-api-url        the project (its `jobs`, for the steps below the mixer)
  *   data-ws-path        the project's WebSocket ("/ws/projects/<id>/"); its `job.progress`
- *                       events drive the export panel
+ *                       events drive the export panel, the analysis, the steps (steps.js) and,
+ *                       for lyrics jobs, the karaoke view
  *   data-mixer-ranges   JSON of domain/mix.py `mixer_ranges()`: gain_db, pan, tempo and
  *                       transpose ranges ({"min", "max", "step"}), peaks_per_second, loop_min_s;
  *                       the graph clamps to it (the inputs' min/max/step are rendered from it)
@@ -17,33 +23,44 @@
  * [data-meter] and [data-clip] latch, [data-practice] (practice.js), [data-ruler] (loop.js),
  * [data-action=loop] (aria-pressed: looping), [data-action=loop-clear], [data-loop-readout],
  * [data-stem] strips (strips.js), [data-presets] (presets.js), [data-export-form] (export.js),
- * [data-shortcuts-dialog] (keyboard.js). Stem audio comes from each strip's data-preview-url;
- * the template also preloads those URLs (<link rel=preload as=fetch data-stem-preview=<kind>
- * data-sample-rate>), so they download while the scripts load, and the inline head script
- * (templates/projects/_early_decode.js, adopted by early.js) decodes them as they arrive.
+ * [data-shortcuts-dialog] (keyboard.js), [data-metronome] (its [data-action=metronome] and
+ * [data-action=count-in] toggles, aria-pressed: on, and its level, input[data-control=
+ * metronome-gain]; see metronome.js), [data-karaoke] (the karaoke view, ../karaoke/).
+ * Outside the root: the header's [data-analysis] and the steps' [data-mixer-steps].
+ * The metronome's level, mute and count-in are kept in this browser (localStorage, per
+ * project): the saved mix (domain/mix.py MixSettings) has no place for them.
+ *
+ * Stem audio comes from each strip's data-preview-url; the template also preloads those URLs
+ * (<link rel=preload as=fetch data-stem-preview=<kind> data-sample-rate>), so they download
+ * while the scripts load, and the inline head script (templates/projects/_early_decode.js,
+ * adopted by early.js) decodes them as they arrive.
  *
  * Debug handle for tests and the bench: `window.isomixMixer` (debug-handle.js). For the
  * bench and the console, the load is marked on the page's timeline (performance.mark):
  * isomix:decode-start (the inline script), isomix:load-start, isomix:stems-decoded, isomix:ready.
  */
 
-import { errorMessage, showError } from "../api.js";
+import { apiFetch, errorMessage, showError } from "../api.js";
 import { formatClock, formatDb } from "../format.js";
 import { gettext, interpolate } from "../i18n.js";
+import { AnalysisPanel, hasBeats } from "./analysis.js";
 import { AudioGraph, parseMixerRanges } from "./audio-graph.js";
 import { ExportPanel } from "./export.js";
 import { Fader } from "./faders.js";
 import { Shortcuts } from "./keyboard.js";
 import { Meter } from "./meters.js";
+import { Metronome } from "./metronome.js";
 import { MixerControls } from "./mixer-controls.js";
 import { MixStore } from "./mix-store.js";
 import { PresetsPanel } from "./presets.js";
 import { ProjectChannel } from "./socket.js";
+import { StepList } from "./steps.js";
 import { StemStrip, bindRange } from "./strips.js";
 import { Transport } from "./transport.js";
 import { exposeDebugHandle } from "./debug-handle.js";
 import { early } from "./early.js";
 import { drawWaveforms, loadStems } from "./stems-loader.js";
+import { mountKaraoke } from "../karaoke/index.js";
 
 /** Touch screens are told of taps, keyboards of keys. */
 const TOUCH = window.matchMedia("(hover: none) and (pointer: coarse)");
@@ -51,6 +68,10 @@ const TOUCH = window.matchMedia("(hover: none) and (pointer: coarse)");
 const METER_INTERVAL_MS = 30;
 /** Paused this long, the audio clock is stopped: an open, paused mixer costs no CPU. */
 const IDLE_SUSPEND_MS = 1500;
+/** The count-in's first click is this far ahead (s): room to schedule the bar and the song. */
+const COUNT_IN_LEAD_S = 0.1;
+/** The steps shown below the mixer: one each, the newest job of the kind. */
+const STEP_KINDS = ["separate", "analyse", "lyrics"];
 
 class Mixer extends MixerControls {
   /**
@@ -83,6 +104,9 @@ class Mixer extends MixerControls {
     }
     this.graph = new AudioGraph(this.context, this.ranges);
     this.transport = new Transport(this.graph);
+    // The clicks join after the master bus and the pitch shifter: no latency, no transpose.
+    this.metronome = new Metronome({ context: this.context, destination: this.graph.out, transport: this.transport });
+    this.analysis = null;
     this.strips = new Map();
     const onChange = () => {
       this.showAudibility();
@@ -96,7 +120,14 @@ class Mixer extends MixerControls {
     this.wireTransport();
     this.wirePractice();
     this.wireLoop();
+    this.wireMetronome();
     this.shortcuts = new Shortcuts(root, this.shortcutActions());
+    this.analysisPanel = new AnalysisPanel(document.querySelector("[data-analysis]"), {
+      url: root.dataset.analysisUrl,
+      onAnalysis: (analysis) => this.setAnalysis(analysis),
+    });
+    this.analysisPanel.load();
+    this.wireSteps();
 
     const mixUrl = root.dataset.mixUrl;
     this.store = mixUrl ? new MixStore({ url: mixUrl }) : null;
@@ -120,26 +151,212 @@ class Mixer extends MixerControls {
         onReset: () => this.resetMix(),
       });
     }
+    const karaokeRoot = root.querySelector("[data-karaoke]");
+    this.karaoke = karaokeRoot
+      ? mountKaraoke(karaokeRoot, {
+          transport: this.transport,
+          guide: {
+            get: () => (this.strips.has("vocals") ? this.graph.channel("vocals").gainDb : 0),
+            set: (db) => this.setStemGain("vocals", db),
+          },
+        })
+      : null;
     exposeDebugHandle(this);
     this.setState("loading");
-    // The socket only follows exports, which wait for the stems: it connects once they are
-    // in rather than compete with their decoding (the panel polls until it is live).
+    // What the socket drives (exports, the analysis, the steps) can wait for the stems: it
+    // connects once they are in rather than compete with their decoding (each part has read
+    // REST once already, and reads again when the socket is live).
     this.load().finally(() => this.connectSocket());
   }
 
-  /** Export progress arrives as job events on the project's socket (REST is read by the panel). */
+  /** Job events arrive on the project's socket; each part re-reads REST for what they say changed. */
   connectSocket() {
-    if (!this.exportPanel || !this.root.dataset.wsPath) return;
+    if (!this.root.dataset.wsPath) return;
     this.root.dataset.socket = "connecting";
     this.channel = new ProjectChannel({
       wsPath: this.root.dataset.wsPath,
-      onEvent: (event) => this.exportPanel.onJobEvent(event),
+      onEvent: (event) => this.onJobEvent(event),
       onModeChange: (mode) => {
         this.root.dataset.socket = mode;
-        this.exportPanel.onSocketMode(mode);
+        if (this.exportPanel) this.exportPanel.onSocketMode(mode);
+        this.analysisPanel.onSocketMode(mode);
+        // Events sent while it was down (or before it first came up) are lost: read what they
+        // would have said. The lyrics were read just before it first connected (load()).
+        if (mode === "live") {
+          this.refreshSteps();
+          if (this.socketWasLive) this.checkLyrics();
+          this.socketWasLive = true;
+        }
       },
     });
     this.channel.start();
+  }
+
+  /** A `job.progress` event of any of the project's jobs. */
+  onJobEvent(event) {
+    if (!event || event.type !== "job.progress") return;
+    if (this.exportPanel) this.exportPanel.onJobEvent(event);
+    this.analysisPanel.onJobEvent(event);
+    if (this.steps && this.steps.onEvent(event)) this.refreshSteps(); // a new job, or a new state
+    if (event.kind === "lyrics") {
+      this.karaoke?.onJobEvent(event);
+      if (event.state === "done") this.checkLyrics();
+    }
+  }
+
+  /** The analysis is done: its beats go to the waveforms, the ruler and the metronome. */
+  setAnalysis(analysis) {
+    this.analysis = analysis;
+    const grid = hasBeats(analysis) ? { beats: analysis.beats, downbeats: analysis.downbeats || [] } : null;
+    for (const strip of this.strips.values()) strip.waveform.setBeats(grid);
+    this.ruler.setBars(grid ? grid.downbeats : []);
+    this.metronome.setGrid(grid ? analysis : {});
+    this.showMetronome();
+  }
+
+  // ---------------------------------------------------------------- steps and lyrics
+
+  wireSteps() {
+    const box = document.querySelector("[data-mixer-steps]");
+    const list = box && box.querySelector("[data-steps]");
+    const template = box && box.querySelector("[data-step-template]");
+    if (!list || !template) return;
+    this.steps = new StepList(list, template, { kinds: STEP_KINDS, byKind: true });
+    this.stepsReading = null;
+    this.stepsClock = null;
+    this.tickSteps();
+  }
+
+  /** A running step shows its elapsed time, once a second; with none running, no timer runs. */
+  tickSteps() {
+    const running = Boolean(this.steps && this.steps.list.querySelector('[data-field="time"][data-started-at]'));
+    if (running && !this.stepsClock) {
+      this.stepsClock = window.setInterval(() => {
+        this.steps.tick();
+        this.tickSteps();
+      }, 1000);
+    } else if (!running && this.stepsClock) {
+      window.clearInterval(this.stepsClock);
+      this.stepsClock = null;
+    }
+  }
+
+  /** Read the project's jobs (their times taken, the plain reasons); one read at a time. */
+  refreshSteps() {
+    if (!this.steps || !this.root.dataset.apiUrl) return;
+    if (this.stepsReading) {
+      this.stepsAgain = true;
+      return;
+    }
+    this.stepsAgain = false;
+    this.stepsReading = apiFetch(this.root.dataset.apiUrl)
+      .then((project) => {
+        for (const job of (project && project.jobs) || []) this.steps.update(job);
+        this.tickSteps();
+      })
+      .catch(() => {}) // the events still move the steps; the next change reads again
+      .finally(() => {
+        this.stepsReading = null;
+        if (this.stepsAgain) this.refreshSteps();
+      });
+  }
+
+  /** Whether the song has lyrics: the export panel offers the karaoke bundle only then. */
+  checkLyrics() {
+    if (!this.exportPanel || !this.root.dataset.lyricsUrl) return Promise.resolve();
+    return apiFetch(this.root.dataset.lyricsUrl)
+      .then((lyrics) => {
+        this.lyricsReady = Boolean(lyrics && Array.isArray(lyrics.lines) && lyrics.lines.length);
+        this.exportPanel.setLyricsReady(this.lyricsReady);
+      })
+      .catch(() => {}); // not offered for now: the next lyrics event asks again
+  }
+
+  // ---------------------------------------------------------------- metronome
+
+  wireMetronome() {
+    const box = this.root.querySelector("[data-metronome]");
+    if (!box) return;
+    this.metronomeBox = box;
+    this.metronomeToggle = box.querySelector('[data-action="metronome"]');
+    this.countInToggle = box.querySelector('[data-action="count-in"]');
+    this.metronomeGain = box.querySelector('[data-control="metronome-gain"]');
+    this.metronomeKey = `isomix:metronome:${this.root.dataset.apiUrl || window.location.pathname}`;
+    const saved = this.readMetronomeState();
+    const range = this.ranges.gain_db;
+    if (Number.isFinite(saved.gain_db)) {
+      this.metronome.setGainDb(Math.min(range.max, Math.max(range.min, saved.gain_db)));
+      this.metronomeGain.value = String(this.metronome.gainDb);
+    } else {
+      this.metronome.setGainDb(Number.parseFloat(this.metronomeGain.value));
+    }
+    this.metronome.setMuted(saved.muted !== false);
+    this.metronome.setCountIn(saved.count_in === true);
+    bindRange(
+      box,
+      this.metronomeGain,
+      (db) => {
+        this.metronome.setGainDb(db);
+        this.saveMetronomeState();
+      },
+      formatDb,
+    );
+    this.metronomeToggle.addEventListener("click", () => {
+      this.metronome.setMuted(!this.metronome.muted);
+      this.showMetronome();
+      this.saveMetronomeState();
+    });
+    this.countInToggle.addEventListener("click", () => {
+      this.metronome.setCountIn(!this.metronome.countInEnabled);
+      this.showMetronome();
+      this.saveMetronomeState();
+    });
+    this.showMetronome();
+  }
+
+  /** The metronome's controls: usable once the analysis found beats. */
+  showMetronome() {
+    if (!this.metronomeBox) return;
+    const ready = this.metronome.ready;
+    this.metronomeBox.dataset.ready = String(ready);
+    this.metronomeToggle.disabled = !ready;
+    this.countInToggle.disabled = !ready;
+    this.metronomeGain.disabled = !ready;
+    this.metronomeToggle.setAttribute("aria-pressed", String(!this.metronome.muted));
+    this.countInToggle.setAttribute("aria-pressed", String(this.metronome.countInEnabled));
+    this.metronomeToggle.title = ready
+      ? this.metronome.muted
+        ? gettext("Click on: a click on every beat the analysis found")
+        : gettext("Click off")
+      : gettext("The click waits for the analysis of beats");
+  }
+
+  readMetronomeState() {
+    try {
+      const state = JSON.parse(window.localStorage.getItem(this.metronomeKey) || "{}");
+      return state && typeof state === "object" ? state : {};
+    } catch {
+      return {}; // no storage here (a private window), or not ours: the defaults
+    }
+  }
+
+  saveMetronomeState() {
+    const state = { gain_db: this.metronome.gainDb, muted: this.metronome.muted, count_in: this.metronome.countInEnabled };
+    try {
+      window.localStorage.setItem(this.metronomeKey, JSON.stringify(state));
+    } catch {
+      // Not kept beyond this page; it still works.
+    }
+  }
+
+  /** A stem's fader moved from elsewhere (the karaoke view's guide vocal): graph, fader, saved mix. */
+  setStemGain(kind, db) {
+    const strip = this.strips.get(kind);
+    if (!strip || !this.usable) return;
+    strip.setGain(Number(db) || 0);
+    strip.showGain(this.graph.channel(kind).gainDb);
+    strip.fader.place();
+    this.changed();
   }
 
   wireMaster() {
@@ -165,7 +382,11 @@ class Mixer extends MixerControls {
     this.playButton.addEventListener("click", () => this.toggle());
     this.transport.addEventListener("statechange", () => {
       window.clearTimeout(this.idleTimer);
-      if (!this.transport.playing) this.idleTimer = window.setTimeout(() => this.suspendIfIdle(), IDLE_SUSPEND_MS);
+      if (!this.transport.playing) {
+        this.idleTimer = window.setTimeout(() => this.suspendIfIdle(), IDLE_SUSPEND_MS);
+        window.clearTimeout(this.countInTimer); // a pause in the count-in takes it back
+        delete this.root.dataset.countIn;
+      }
       if (this.state === "loading" || this.state === "error") return;
       if (this.transport.playing) this.hasPlayed = true;
       this.setState(this.transport.playing ? "playing" : this.hasPlayed ? "paused" : "ready");
@@ -187,9 +408,36 @@ class Mixer extends MixerControls {
 
   toggle() {
     if (!this.usable) return Promise.resolve();
-    return Promise.resolve(this.transport.toggle()).catch((error) =>
+    const action = this.transport.playing ? this.transport.pause() : this.play();
+    return Promise.resolve(action).catch((error) =>
       this.fail(interpolate(gettext("Playback failed: %(message)s"), { message: error.message || error }, true)),
     );
+  }
+
+  /** Play; with the count-in on, after one bar of clicks, the song starting on the bar's end. */
+  async play() {
+    if (!this.metronome.countInEnabled || !this.metronome.ready) return this.transport.play();
+    if (this.context.state !== "running") await this.context.resume();
+    if (this.transport.playing || this.transport.starting) return undefined;
+    const end = this.metronome.countInAt(this.context.currentTime + COUNT_IN_LEAD_S, this.tempo);
+    // The stems are heard outputDelay after they play (the pitch shifter); the clicks at once.
+    await this.transport.play({ at: end - this.transport.outputDelay });
+    this.showCountIn(end);
+    return undefined;
+  }
+
+  /** "Count-in…" until the bar ends (the root's data-count-in is "on" meanwhile). */
+  showCountIn(end) {
+    window.clearTimeout(this.countInTimer);
+    this.root.dataset.countIn = "on";
+    this.showStatus(gettext("Count-in…"));
+    const over = () => {
+      delete this.root.dataset.countIn;
+      if (this.state === "playing") this.showStatus(gettext("Playing"));
+    };
+    const left = end - this.context.currentTime;
+    if (left > 0) this.countInTimer = window.setTimeout(over, left * 1000);
+    else over();
   }
 
   seek(seconds) {
@@ -278,6 +526,7 @@ class Mixer extends MixerControls {
     const duration = this.transport.duration;
     this.clockTotal.textContent = formatClock(duration, { tenths: true });
     this.ruler.setDuration(duration);
+    this.checkLyrics();
     for (const strip of this.strips.values()) strip.waveform.setDuration(duration);
     drawWaveforms({ strips, buffers, peaksPerSecond: this.ranges.peaks_per_second });
     await shifterReady;

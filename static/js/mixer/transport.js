@@ -23,6 +23,10 @@
  * inside it: a start or seek at or past its end starts at its start; before its start, plays
  * into it and then loops.
  *
+ * `play({at})` starts the sources at context time `at` rather than at once (the metronome's
+ * count-in: the song then starts exactly on the bar's end); until then it is playing, and the
+ * playhead waits at its start.
+ *
  * Events (EventTarget): "statechange" when playing starts or stops, "seek" when the
  * position jumps, "ended" when the end of the song is reached.
  */
@@ -89,7 +93,11 @@ export class Transport extends EventTarget {
     return this.sourcePositionAt(this.context.currentTime - this.outputDelay);
   }
 
-  async play() {
+  /**
+   * @param {{at?: number | null}} [options]  at: context time for the first sample (no sooner
+   *   than the usual lead time from now)
+   */
+  async play({ at = null } = {}) {
     if (this.playing || this.starting || !this.duration) return;
     this.starting = true;
     try {
@@ -99,7 +107,7 @@ export class Transport extends EventTarget {
     }
     if (this.playing) return;
     if (this.offset >= this.duration) this.offset = 0;
-    this.startSources();
+    this.startSources(at);
     this.emit("statechange");
   }
 
@@ -194,9 +202,9 @@ export class Transport extends EventTarget {
     }
   }
 
-  startSources() {
+  startSources(at = null) {
     if (this.looping && this.offset >= this.loop.end) this.offset = this.loop.start;
-    const t0 = this.context.currentTime + START_LEAD_S;
+    const t0 = Math.max(this.context.currentTime + START_LEAD_S, Number.isFinite(at) ? at : 0);
     for (const [kind, buffer] of this.buffers) {
       if (this.offset >= buffer.duration) continue;
       const source = this.context.createBufferSource();

@@ -15,6 +15,12 @@
  * (played part), drawn at `--wave-unplayed-alpha` for the part not yet played,
  * `--playhead`, `--loop-fill` / `--loop-fill-off` (the region while looping / switched off)
  * and `--loop-edge`. A stem that is not heard is dimmed by the stylesheet (data-audible).
+ *
+ * The song's beat grid (`setBeats`, from the analysis) is drawn behind the envelope: a thin
+ * line per beat (`--beat-line`) and a stronger one per downbeat (`--downbeat-line`), rendered
+ * once per canvas size into an offscreen layer of its own, like the envelope. Where they were
+ * drawn is kept in `gridDrawn` (CSS px from the canvas's left; the debug handle reads it), and
+ * the canvas's `data-beat-lines` says how many beat lines it shows.
  */
 
 import { formatClock } from "../format.js";
@@ -70,6 +76,10 @@ export class Waveform {
     this.gain = 1;
     /** @type {{start: number, end: number, enabled: boolean} | null} */
     this.loop = null;
+    /** @type {{beats: number[], downbeats: number[]} | null} song seconds */
+    this.beats = null;
+    /** @type {{beats: number[], downbeats: number[], width: number} | null} CSS px, as drawn */
+    this.gridDrawn = null;
 
     canvas.addEventListener("pointerdown", (event) => {
       if (event.button !== 0 || !this.duration) return;
@@ -113,6 +123,17 @@ export class Waveform {
   setGain(gain) {
     if (gain === this.gain) return;
     this.gain = gain;
+    this.draw(this.position);
+  }
+
+  /**
+   * The beat grid, song seconds (null: none).
+   *
+   * @param {{beats: number[], downbeats: number[]} | null} grid
+   */
+  setBeats(grid) {
+    this.beats = grid && Array.isArray(grid.beats) ? { beats: grid.beats, downbeats: grid.downbeats || [] } : null;
+    this.layers = null;
     this.draw(this.position);
   }
 
@@ -162,13 +183,46 @@ export class Waveform {
       this.drawEnvelope(context, width, height, colour);
       return layer;
     };
-    this.layers = { unplayed: make(dim), played: make(1) };
+    this.layers = { unplayed: make(dim), played: make(1), grid: this.renderGrid(width, height, style) };
     this.playheadColour = style.getPropertyValue("--playhead").trim() || "#ffffff";
     this.loopColours = {
       on: style.getPropertyValue("--loop-fill").trim() || "rgba(90, 162, 255, 0.18)",
       off: style.getPropertyValue("--loop-fill-off").trim() || "rgba(153, 161, 176, 0.1)",
       edge: style.getPropertyValue("--loop-edge").trim() || "#5aa2ff",
     };
+  }
+
+  /** The beat lines at this size (null without a grid); notes where they went. */
+  renderGrid(width, height, style) {
+    this.gridDrawn = null;
+    if (!this.beats || !this.duration) {
+      delete this.canvas.dataset.beatLines;
+      return null;
+    }
+    const ratio = window.devicePixelRatio || 1;
+    const layer = new OffscreenCanvas(width, height);
+    const context = layer.getContext("2d");
+    const drawn = { beats: [], downbeats: [], width: width / ratio };
+    const lines = (times, colour, thickness, into) => {
+      context.fillStyle = colour;
+      for (const time of times) {
+        if (!(time >= 0 && time <= this.duration)) continue;
+        const x = Math.min(width - thickness, Math.round((time / this.duration) * width));
+        context.fillRect(x, 0, thickness, height);
+        into.push(x / ratio);
+      }
+    };
+    const thin = Math.max(1, Math.round(ratio));
+    lines(this.beats.beats, style.getPropertyValue("--beat-line").trim() || "rgba(255, 255, 255, 0.07)", thin, drawn.beats);
+    lines(
+      this.beats.downbeats,
+      style.getPropertyValue("--downbeat-line").trim() || "rgba(255, 255, 255, 0.2)",
+      Math.max(1, Math.round(ratio * 1.5)),
+      drawn.downbeats,
+    );
+    this.gridDrawn = drawn;
+    this.canvas.dataset.beatLines = String(drawn.beats.length);
+    return layer;
   }
 
   drawEnvelope(context, width, height, fill) {
@@ -219,6 +273,7 @@ export class Waveform {
     if (!this.layers) this.renderLayers();
     context.clearRect(0, 0, width, height);
     if (this.loop && this.duration) this.drawLoop(context, width, height);
+    if (this.layers.grid) context.drawImage(this.layers.grid, 0, 0);
     // The envelope at unity, stretched about the middle line by the fader's gain.
     const scaled = Math.max(1, height * Math.min(this.gain, 4));
     const top = (height - scaled) / 2;
