@@ -386,14 +386,15 @@ def test_the_view_follows_the_audio_clock_word_by_word_at_tempo_1_and_1_5(
 
     # When the song plays at tempo 1
     page.evaluate("window.isomixMixer.play()")
-    seen_lines = set()
+    seen_lines = []
     for target in (0.5, 1.3, 1.9, 2.9, 3.6, 4.2):
         page.wait_for_function("(t) => window.isomixMixer.position >= t", arg=target)
         frame = read_frame(page)
         # Then every frame is drawn at the clock's position and shows the word sung there
         assert_frame_follows_clock(frame, CLOCK_LINES)
-        seen_lines.add(frame["line"])
-    assert seen_lines == {0, 1, 2}
+        seen_lines.append(frame["line"])
+    # And the lines went forward with the song (which ones were caught depends on the machine's pace)
+    assert seen_lines == sorted(seen_lines) and seen_lines[0] < seen_lines[-1], seen_lines
     page.evaluate("window.isomixMixer.pause()")
 
     # When it plays from the start at 1.5 times the speed
@@ -415,49 +416,6 @@ def test_the_view_follows_the_audio_clock_word_by_word_at_tempo_1_and_1_5(
     assert frame["position"] == pytest.approx(position, abs=1e-6)
     assert (frame["line"], frame["word"]) == (1, 2)
     assert csp_violations(page) == []
-    assert page_errors == []
-
-
-def test_near_the_end_of_a_3_minute_song_the_view_shows_the_position_s_word(
-    chromium_browser, studio_server, long_project: ReadyProject, page_errors
-) -> None:
-    # Given the 3-minute song with a line every 4.5 s, its mixer and the karaoke editor open
-    lines = even_lines(first_s=2.0, every_s=4.5, count=39, words=4, word_s=0.8)
-    assert lines[-1]["end"] < LONG_SONG_S
-    context = chromium_browser.new_context(base_url=studio_server.base_url, storage_state=long_project.storage_state)
-    try:
-        page = context.new_page()
-        page.on("pageerror", lambda error: page_errors.append(str(error)))
-        FakeLyrics(page, lyrics_body(lines))
-        fresh_open(page, long_project)
-        assert page.evaluate("window.isomixMixer.duration") == pytest.approx(LONG_SONG_S, abs=0.05)
-        open_karaoke(page)
-        open_editor(page)
-
-        # When a line near the end is clicked in the editor (a seek there) and the song plays
-        rows = page.get_by_test_id("karaoke-lines").locator("li")
-        expect(rows).to_have_count(len(lines))
-        near_end = len(lines) - 2
-        rows.nth(near_end).locator('[data-action="seek-line"]').click()
-        page.wait_for_function("(t) => Math.abs(window.isomixMixer.position - t) < 1e-6", arg=lines[near_end]["start"])
-        frame = read_frame(page)
-        assert (frame["line"], frame["word"]) == (near_end, 0)
-        page.evaluate("window.isomixMixer.play()")
-
-        # Then, as it plays through the last lines, every frame shows the word at the clock's position
-        for k in range(1, 8):
-            target = lines[near_end]["start"] + 0.9 * k
-            page.wait_for_function("(t) => window.isomixMixer.position >= t", arg=target)
-            assert_frame_follows_clock(read_frame(page), lines)
-        # And the editor highlights the line being sung
-        current = page.get_by_test_id("karaoke-lines").locator('li[aria-current="true"]')
-        expect(current).to_have_count(1)
-        assert int(current.get_attribute("data-index")) == last_started(
-            lines, page.evaluate("window.isomixMixer.position")
-        )
-        page.evaluate("window.isomixMixer.pause()")
-    finally:
-        context.close()
     assert page_errors == []
 
 
@@ -1017,6 +975,53 @@ def test_the_karaoke_panel_fits_the_screen_and_is_touch_sized_on_a_phone(
             controls = [b for b in boxes if b["tag"] in ("BUTTON", "INPUT", "SELECT", "SUMMARY", "A") or b["role"]]
             assert [b for b in controls if b["height"] < TOUCH_MIN_PX - 0.5] == []
             assert [b for b in controls if b["role"] == "slider" and b["width"] < TOUCH_MIN_PX - 0.5] == []
+    finally:
+        context.close()
+    assert page_errors == []
+
+
+# ---------------------------------------------------------------- no drift after 3 minutes
+# (last: the 3-minute song's own analysis and lyrics jobs then run after every other test)
+
+
+def test_near_the_end_of_a_3_minute_song_the_view_shows_the_position_s_word(
+    chromium_browser, studio_server, long_project: ReadyProject, page_errors
+) -> None:
+    # Given the 3-minute song with a line every 4.5 s, its mixer and the karaoke editor open
+    lines = even_lines(first_s=2.0, every_s=4.5, count=39, words=4, word_s=0.8)
+    assert lines[-1]["end"] < LONG_SONG_S
+    context = chromium_browser.new_context(base_url=studio_server.base_url, storage_state=long_project.storage_state)
+    try:
+        page = context.new_page()
+        page.on("pageerror", lambda error: page_errors.append(str(error)))
+        FakeLyrics(page, lyrics_body(lines))
+        fresh_open(page, long_project)
+        assert page.evaluate("window.isomixMixer.duration") == pytest.approx(LONG_SONG_S, abs=0.05)
+        open_karaoke(page)
+        open_editor(page)
+
+        # When a line near the end is clicked in the editor (a seek there) and the song plays
+        rows = page.get_by_test_id("karaoke-lines").locator("li")
+        expect(rows).to_have_count(len(lines))
+        near_end = len(lines) - 2
+        rows.nth(near_end).locator('[data-action="seek-line"]').click()
+        page.wait_for_function("(t) => Math.abs(window.isomixMixer.position - t) < 1e-6", arg=lines[near_end]["start"])
+        frame = read_frame(page)
+        assert (frame["line"], frame["word"]) == (near_end, 0)
+        page.evaluate("window.isomixMixer.play()")
+
+        # Then, as it plays through the last lines, every frame shows the word at the clock's position
+        for k in range(1, 8):
+            target = lines[near_end]["start"] + 0.9 * k
+            page.wait_for_function("(t) => window.isomixMixer.position >= t", arg=target)
+            assert_frame_follows_clock(read_frame(page), lines)
+        # And the editor highlights the line being sung
+        current = page.get_by_test_id("karaoke-lines").locator('li[aria-current="true"]')
+        expect(current).to_have_count(1)
+        assert int(current.get_attribute("data-index")) == last_started(
+            lines, page.evaluate("window.isomixMixer.position")
+        )
+        page.evaluate("window.isomixMixer.pause()")
     finally:
         context.close()
     assert page_errors == []

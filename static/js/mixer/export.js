@@ -161,7 +161,7 @@ export class ExportPanel {
         if (first) first.selected = true;
       }
     }
-    this.form.dataset.karaoke = String(Boolean(ready));
+    this.form.dataset.karaokeReady = String(Boolean(ready));
     this.showFormat();
   }
 

@@ -151,7 +151,7 @@ class Mixer extends MixerControls {
         onReset: () => this.resetMix(),
       });
     }
-    const karaokeRoot = root.querySelector("[data-karaoke]");
+    const karaokeRoot = root.querySelector("[data-karaoke][data-lyrics-url]");
     this.karaoke = karaokeRoot
       ? mountKaraoke(karaokeRoot, {
           transport: this.transport,
