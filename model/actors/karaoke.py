@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
-from domain.lyrics import LyricsDoc, lyrics_render, lyrics_text_parse
 
+from domain.lyrics import LyricsDoc, lyrics_render, lyrics_text_parse
 from domain.models import Export, Job, Lyrics, StemKind
 from domain.services import analysis_save, lyrics_save, storage_local_copy
 from model.actors import PRIORITY_FIRST, isomix_actor, run_job
