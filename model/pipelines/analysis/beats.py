@@ -166,11 +166,8 @@ def track_beats(env: NDArray[np.float64], *, period: float, tightness: float) ->
         frame = int(backlink[frame])
     frames = np.array(beats[::-1], dtype=np.int64)
     # Beats before the first clear onset and after the last are the tracker's extrapolation
-    # into silence (or a fade): clear means above half the RMS of the beats' smoothed strength
-    # (librosa's rule, with its smoothing window normalised: unnormalised, it doubles the
-    # threshold and trims the quieter ends of songs).
-    window = np.hanning(5)
-    smooth = np.convolve(score[frames], window / window.sum(), mode="same")
+    # into silence (or a fade): clear means above half the RMS of the beats' smoothed strength.
+    smooth = np.convolve(score[frames], np.hanning(5), mode="same")
     strong = np.flatnonzero(score > 0.5 * np.sqrt(np.mean(smooth**2)))
     if strong.size == 0:
         return np.zeros(0)
@@ -295,12 +292,13 @@ def _judge(beats: NDArray[np.float64], period: float, features: Features, params
     ternary = min(sub[1 / 3], sub[2 / 3]) > params.ternary_ratio * sub[1 / 2]
     bpm = 60.0 * features.frame_rate / float(np.median(ibi))
 
+    chroma = features.chroma
     alternation = {
         (cue, n): _alternation(values, n)
         for cue, values in (
             ("onset", strength),
-            ("chroma", _change(_segment_means(features.chroma_sums, beats), 1)),
-            ("bass", _change(_segment_means(features.bass_sums, beats), 1)),
+            ("chroma", _change(_segment_means(chroma, beats), 1)),
+            ("bass", _change(_segment_means(features.bass, beats), 1)),
         )
         for n in (2, 3)
     }
@@ -313,15 +311,12 @@ def _judge(beats: NDArray[np.float64], period: float, features: Features, params
     # Notes change on beats: a grid whose half-beat points see as much harmonic change as its
     # beats is too slow (or off the beat).
     midpoints = np.sort(np.concatenate([beats, starts + ibi / 2]))
-    chroma_mid = _midpoint_change(_change(_segment_means(features.chroma_sums, midpoints), 1))
-    bass_mid = _midpoint_change(_change(_segment_means(features.bass_sums, midpoints), 1))
+    chroma_mid = _midpoint_change(_change(_segment_means(chroma, midpoints), 1))
+    bass_mid = _midpoint_change(_change(_segment_means(features.bass, midpoints), 1))
     too_slow = max(0.0, chroma_mid - params.midpoint_limit) + 0.5 * max(0.0, bass_mid - params.bass_midpoint_limit)
 
-    chord_cue, cues = _downbeat_cues(beats, features, params)
-    best_bar, best_phase, bar_score = _best_bar(cues, (2, 4) if ternary else (2, 3, 4))
-    if best_bar == 4 and _half_bar_change(chord_cue, best_phase) > params.half_bar_change:
-        # The chords change in mid-bar as they do on its first beat: the bars are two beats.
-        best_bar, best_phase = 2, best_phase % 2
+    bars = (2, 4) if ternary else (2, 3, 4)
+    best_bar, best_phase, bar_score = _best_bar(_downbeat_cues(beats, features, params), bars)
 
     octaves_out = max(0.0, np.log2(params.prior_min_bpm / bpm), np.log2(bpm / params.prior_max_bpm))
     score = (
@@ -390,43 +385,25 @@ def _alternation(values: NDArray[np.float64], n: int) -> float:
     return float(phases[:-1].mean() / phases[-1]) if phases[-1] > 0 else 1.0
 
 
-def _downbeat_cues(
-    beats: NDArray[np.float64], features: Features, params: AnalysisParams
-) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Per beat: the standardised chord-change cue, and the weighted sum of all the
-    standardised downbeat cues; each shape (n_beats,)."""
+def _downbeat_cues(beats: NDArray[np.float64], features: Features, params: AnalysisParams) -> NDArray[np.float64]:
+    """Per beat: the weighted sum of the standardised downbeat cues, shape (n_beats,)."""
     span = params.change_span_beats
-    chord = _standardise(_change(_segment_means(features.chroma_sums, beats), span))
-    bass = _standardise(_change(_segment_means(features.bass_sums, beats), span))
-    kick = _standardise(_sample(features.kick, beats))
-    return chord, params.chord_weight * chord + params.bass_weight * bass + params.kick_weight * kick
+    chroma = _segment_means(features.chroma, beats)
+    bass = _segment_means(features.bass, beats)
+    kick = _sample(features.kick, beats)
+    return (
+        params.chord_weight * _standardise(_change(chroma, span))
+        + params.bass_weight * _standardise(_change(bass, span))
+        + params.kick_weight * _standardise(kick)
+    )
 
 
-def _half_bar_change(chord: NDArray[np.float64], phase: int) -> float:
-    """In 4-beat bars starting at ``phase``: the chord change on the third beat over that on
-    the first, both above the change on the second and fourth (1 when the mid-bar change is
-    as large, 0 when there is none, negative below)."""
-    at = [chord[(phase + j) % 4 :: 4] for j in range(4)]
-    if any(a.size == 0 for a in at):
-        return 0.0
-    first, second, third, fourth = (float(a.mean()) for a in at)
-    baseline = 0.5 * (second + fourth)
-    if first - baseline <= 1e-9:
-        return 0.0
-    return (third - baseline) / (first - baseline)
-
-
-def _segment_means(sums: NDArray[np.float64], beats: NDArray[np.float64]) -> NDArray[np.float64]:
-    """Mean feature vector from each beat to the next (the last to the end), (n_beats, d).
-
-    ``sums`` are the feature's running sums over frames, shape (n_frames + 1, d), so that any
-    span's mean costs one subtraction.
-    """
-    n_frames = sums.shape[0] - 1
-    starts = np.clip(np.rint(beats).astype(np.int64), 0, n_frames - 1)
-    ends = np.append(starts[1:], n_frames)
-    lengths = np.maximum(ends - starts, 1).astype(np.float64)
-    return (sums[ends] - sums[starts]) / lengths[:, None]
+def _segment_means(x: NDArray[np.float32], beats: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Mean of the rows of ``x`` from each beat to the next (the last to the end), (n_beats, d)."""
+    starts = np.clip(np.rint(beats).astype(np.int64), 0, x.shape[0] - 1)
+    sums = np.add.reduceat(x.astype(np.float64), starts, axis=0)
+    lengths = np.diff(np.append(starts, x.shape[0])).astype(np.float64)
+    return sums / np.maximum(lengths, 1.0)[:, None]
 
 
 def _change(segments: NDArray[np.float64], span: int) -> NDArray[np.float64]:

@@ -98,10 +98,6 @@ class AnalysisParams:
     ternary_ratio: float = 1.2
     """Beats are compound (6/8) when the onsets at both their thirds exceed this many times
     those at their halves."""
-    half_bar_change: float = 0.0
-    """Four-beat bars whose third beat brings more chord change than this share of the first
-    beat's (both measured above the second and fourth beats') are read as two bars of two
-    (2/4, or 6/8 for compound beats): a 4/4 song changes chord on its bar lines, not half-way."""
     chord_weight: float = 1.0
     bass_weight: float = 0.7
     kick_weight: float = 0.6
