@@ -258,6 +258,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "StemKindEnum": "domain.models.StemKind",
         "JobKindEnum": "domain.models.Job.Kind",
+        "ProjectStatusEnum": "domain.models.Project.Status",
+        "StepStatusEnum": "application.api.views.karaoke.STEP_STATES",
         "ErrorCodeEnum": "application.api.schema.ERROR_CODE_CHOICES",
     },
     # Request bodies as their own components: an upload's `file` is then `format: binary`.

@@ -13,7 +13,7 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from domain.exceptions import LyricsConflict
+from domain.exceptions import InvalidLyrics, LyricsConflict
 from domain.lyrics import LyricsDoc
 from domain.models import Analysis, Lyrics, LyricsVersion, Project
 
@@ -54,6 +54,9 @@ def lyrics_save(
     ``from_version``: the version an edit was made from; when a newer one exists the edit is
     refused with ``LyricsConflict`` (409) and nothing is written. Jobs pass ``None``.
     """
+    if not doc.lines:
+        message = _("Lyrics need at least one line. To start again, paste them or transcribe the song again.")
+        raise InvalidLyrics(message, field="lines")
     lines = doc.to_json()
     with transaction.atomic():
         lyrics = Lyrics.objects.select_for_update().filter(project=project).first()

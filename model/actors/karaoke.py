@@ -16,6 +16,7 @@ import numpy as np
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from domain.exceptions import InvalidLyrics
 from domain.lyrics import LyricsDoc, lyrics_render, lyrics_text_parse
 from domain.models import Export, Job, Lyrics, StemKind
 from domain.services import analysis_save, lyrics_save, storage_local_copy
@@ -120,6 +121,9 @@ def _lyrics(job: Job, progress: Progress) -> None:
         transcript = engine.transcribe(audio, language=language or None, progress=progress.callback("transcribe"))
         source = Lyrics.Source.TRANSCRIBED
     del audio
+    if not transcript.lines:
+        message = _("No sung words were heard in this song. If it has lyrics, paste them to have them timed.")
+        raise InvalidLyrics(str(message), field="text")
     progress.update("store", 0.0)
     doc = LyricsDoc.from_json(transcript.to_json()["lines"], duration_s=project.duration_s)
     lyrics_save(project=project, doc=doc, source=source, language=transcript.language, model_name=engine.model_name)

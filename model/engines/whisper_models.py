@@ -22,9 +22,11 @@ import os
 import shutil
 import tempfile
 import threading
-from contextlib import ExitStack
+from collections.abc import Callable
+from contextlib import AbstractContextManager, ExitStack
 from importlib import resources
 from pathlib import Path
+from typing import BinaryIO
 
 from model.engines.base import EngineError
 
@@ -89,7 +91,10 @@ def whisper_model_dir(*, cache_dir: str | os.PathLike[str], model_dir: str | os.
         return folder
     folder = Path(cache_dir).expanduser().resolve()
     with _join_lock:
-        _base_prepare(folder)
+        try:
+            _base_prepare(folder)
+        except OSError as exc:  # a full disk, a read-only cache: the operator's to fix
+            raise EngineError(f"Cannot prepare the Whisper base model in {folder}: {exc}") from exc
     return folder
 
 
@@ -105,10 +110,7 @@ def whisper_model_name(*, model_dir: str | os.PathLike[str] | None = None) -> st
 
 
 def _base_prepare(folder: Path) -> None:
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise EngineError(f"Cannot create the Whisper model cache {folder}: {exc}") from exc
+    folder.mkdir(parents=True, exist_ok=True)
     with ExitStack() as stack:
         parts = [stack.enter_context(_package_file(package, name)) for package, name, _size in BASE_PARTS]
         for path, (package, name, size) in zip(parts, BASE_PARTS, strict=True):
@@ -131,7 +133,7 @@ def _base_prepare(folder: Path) -> None:
         _stamp_write(target)
 
 
-def _package_file(package: str, name: str):
+def _package_file(package: str, name: str) -> AbstractContextManager[Path]:
     """The installed file ``<package>/data/<name>`` as a real path (a context manager)."""
     try:
         traversable = resources.files(package) / "data" / name
@@ -148,7 +150,7 @@ def _copy_if_different(source: Path, target: Path) -> None:
     if target.is_file() and target.read_bytes() == source.read_bytes():
         return
 
-    def write(out) -> None:
+    def write(out: BinaryIO) -> None:
         with source.open("rb") as src:
             shutil.copyfileobj(src, out, _CHUNK)
 
@@ -158,7 +160,7 @@ def _copy_if_different(source: Path, target: Path) -> None:
 def _join(parts: list[Path], target: Path) -> None:
     digest = hashlib.sha256()
 
-    def write(out) -> None:
+    def write(out: BinaryIO) -> None:
         for part in parts:
             with part.open("rb") as src:
                 while chunk := src.read(_CHUNK):
@@ -174,7 +176,7 @@ def _join(parts: list[Path], target: Path) -> None:
     _atomic_write(target, write)
 
 
-def _atomic_write(target: Path, write) -> None:
+def _atomic_write(target: Path, write: Callable[[BinaryIO], object]) -> None:
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as out:

@@ -127,7 +127,7 @@ def test_no_text_asks_for_a_transcription(client, project):
         ({"text": "a\x00b"}, "invalid_input"),
         ({"text": "x " * 20_001}, "invalid_input"),
         ({"text": "la la", "language": "x" * 9}, "invalid_input"),
-        ({"text": "la la", "language": "xx"}, "invalid_lyrics"),
+        ({"text": "la la", "language": "xx"}, "invalid_input"),
         ({"text": 12}, "invalid_input"),
         ({"text": ["la"]}, "invalid_input"),
         ({}, "invalid_input"),
@@ -214,8 +214,10 @@ def test_an_edit_from_an_older_version_is_a_409_and_changes_nothing(client, proj
         [{"start": 0.0, "end": 99.0, "text": "x", "words": [{"word": "x", "start": 0.0, "end": 99.0}]}],
         [{"start": True, "end": 1.0, "text": "x", "words": [{"word": "x", "start": 0.0, "end": 1.0}]}],
         [[[[[]]]]],
+        [],
+        None,
     ],
-    ids=["string", "end before start", "time as text", "past the song", "boolean", "nested junk"],
+    ids=["string", "end before start", "time as text", "past the song", "boolean", "nested junk", "none", "null"],
 )
 def test_hostile_lines_are_a_400_and_change_nothing(client, project, lines):
     _saved_lyrics(project)
@@ -223,8 +225,19 @@ def test_hostile_lines_are_a_400_and_change_nothing(client, project, lines):
     response = client.patch(f"/api/v1/projects/{project.id}/lyrics/", {"lines": lines, "version": 1}, format="json")
 
     assert response.status_code == 400, response.content
-    assert response.json()["code"] == "invalid_lyrics"
+    assert response.json()["code"] == ("invalid_input" if lines is None else "invalid_lyrics")
     assert Lyrics.objects.get(project=project).version == 1
+    assert LyricsVersion.objects.filter(lyrics__project=project).count() == 1
+
+
+def test_a_first_edit_with_no_line_is_a_400_and_saves_nothing(client, project):
+    response = client.patch(
+        f"/api/v1/projects/{project.id}/lyrics/", {"lines": [], "version": 0, "language": "de"}, format="json"
+    )
+
+    assert response.status_code == 400, response.content
+    assert (response.json()["code"], response.json()["extra"]["field"]) == ("invalid_lyrics", "lines")
+    assert not Lyrics.objects.filter(project=project).exists()
 
 
 # ---------------------------------------------------------------- downloads
@@ -262,6 +275,20 @@ def test_a_download_in_an_unknown_format_or_before_lyrics_is_refused(client, pro
     assert response.json()["code"] == "invalid_input"
     assert client.get(f"/api/v1/projects/{project.id}/lyrics/?version=x").status_code == 400
     assert client.get(f"/api/v1/projects/{project.id}/lyrics/?version=9").status_code == 404
+
+
+@pytest.mark.parametrize("version", ["0", "-1", "²", "1.5", "1234567890"])
+def test_a_version_that_is_not_a_whole_number_from_1_is_a_400(client, project, version):
+    _saved_lyrics(project)
+
+    response = client.get(f"/api/v1/projects/{project.id}/lyrics/", {"version": version})
+
+    assert response.status_code == 400
+    assert list(response.json()["extra"]["fields"]) == ["version"]
+
+
+def test_a_version_of_lyrics_that_do_not_exist_yet_is_a_404(client, project):
+    assert client.get(f"/api/v1/projects/{project.id}/lyrics/?version=1").status_code == 404
 
 
 # ---------------------------------------------------------------- the karaoke bundle

@@ -215,6 +215,20 @@ class _Engine:
         return {kind: audio * 0.25 for kind in self.stems}
 
 
+class _Whisper:
+    """A lyrics engine that hears one word and reports progress like a real one."""
+
+    model_name = "contract-whisper"
+
+    def transcribe(self, audio, *, language=None, progress=None):
+        from model.pipelines.lyrics.types import Line, Transcript, Word
+
+        if progress is not None:
+            progress(0.5)
+            progress(1.0)
+        return Transcript(language="en", language_probability=0.9, lines=[Line(0.1, 0.6, "la", [Word("la", 0.1, 0.6)])])
+
+
 def _use_engine(monkeypatch, engine: _Engine) -> None:
     monkeypatch.setattr("model.engines.get_engine", lambda *args, **kwargs: engine)
 
@@ -223,7 +237,8 @@ def _use_engine(monkeypatch, engine: _Engine) -> None:
 @pytest.mark.asyncio
 async def test_every_message_the_server_sends_is_documented_and_every_documented_one_is_sent(monkeypatch, empty_broker):
     from model.actors import MAX_ATTEMPTS, export_mix, separate_stems
-    from model.services import export_start, job_retry, jobs_sweep, project_upload
+    from model.actors.karaoke import analyse_song, lyrics_song
+    from model.services import export_start, job_retry, jobs_sweep, lyrics_start, project_upload
 
     # Given a signed-in user on the library socket
     owner = await sync_to_async(user_create)()
@@ -279,6 +294,15 @@ async def test_every_message_the_server_sends_is_documented_and_every_documented
     export = await sync_to_async(export_start)(project=project, fmt="mp3", mix=MixSettings())
     await sync_to_async(run)(export_mix, export.job)
     await says_what_was_committed(export.job)
+
+    # And the separation's analysis runs; the user asks for the lyrics and they are transcribed
+    analysis = await sync_to_async(Job.objects.get)(project=project, kind=Job.Kind.ANALYSE)
+    await sync_to_async(run)(analyse_song, analysis)
+    await says_what_was_committed(analysis)
+    monkeypatch.setattr("model.actors.karaoke.whisper_engine", _Whisper)
+    lyrics = await sync_to_async(lyrics_start)(project=project, user=owner)
+    await sync_to_async(run)(lyrics_song, lyrics)
+    await says_what_was_committed(lyrics)
 
     # And another song fails for good (an engine that cannot run it); an operator retries it, a
     # worker starts it and dies on its last attempt, and the stale-job sweep fails it

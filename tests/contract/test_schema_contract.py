@@ -64,6 +64,19 @@ NOT_APPLICABLE = [
     ),
     (
         "positive_data_acceptance",
+        "PUT /api/v1/projects/{project_id}/lyrics/",
+        "Pasted lyrics are read as sung lines, which a schema cannot say: a text with no word in it, "
+        "or a line past the length limits, is a 400 invalid_lyrics (tests/application/test_api_karaoke.py).",
+    ),
+    (
+        "positive_data_acceptance",
+        "PATCH /api/v1/projects/{project_id}/lyrics/",
+        "Edited lines are checked against the song, which a schema cannot know: every time inside its "
+        "length, lines and words in order, each word inside its line (a 400 invalid_lyrics naming the "
+        "field); the edits the page makes are accepted in tests/browser/test_karaoke.py.",
+    ),
+    (
+        "positive_data_acceptance",
         "DELETE /api/v1/account/",
         "Deleting the account takes its password, which the schema cannot know: a wrong one is a 400 "
         "(and counts as a failed login, up to a 429). The right one deletes it "

@@ -13,6 +13,7 @@ from dramatiq.brokers.stub import StubBroker
 
 from domain.work_dirs import OWNER_FILE
 from model.broker import (
+    AnalysisWarmUp,
     DatabaseConnections,
     WorkDirSweep,
     WorkerHeartbeat,
@@ -57,7 +58,7 @@ def test_broker_setup_installs_the_broker_the_url_names(settings, tmp_path, rest
     assert type(broker) is kind
     assert dramatiq.get_broker() is broker
     ours = [type(m) for m in broker.middleware if type(m).__module__ == "model.broker"]
-    assert ours == [DatabaseConnections, WorkerHeartbeat, WorkDirSweep]
+    assert ours == [DatabaseConnections, WorkerHeartbeat, WorkDirSweep, AnalysisWarmUp]
 
 
 def test_broker_setup_refuses_an_unknown_url(settings, restore_broker):
@@ -226,3 +227,26 @@ def test_a_starting_worker_removes_the_folders_of_killed_jobs(tmpdir_root):
 
     assert removed
     assert sorted(p.name for p in tmp.iterdir()) == ["isomix-export-recent"]
+
+
+@pytest.mark.parametrize(("queue", "warms"), [(Queue.CPU, True), (Queue.GPU, False)])
+def test_a_worker_that_takes_analysis_jobs_warms_the_analysis_up_as_it_starts(settings, monkeypatch, queue, warms):
+    import threading
+
+    import model.actors.karaoke as karaoke_actors
+
+    settings.ISOMIX_ANALYSIS_WARM_UP = True
+    warmed = threading.Event()
+    monkeypatch.setattr(karaoke_actors, "analysis_warm_up", warmed.set)
+    broker = StubBroker(middleware=[AnalysisWarmUp()])
+    _record_actor(broker, queue)
+
+    worker = dramatiq.Worker(broker, worker_threads=1, worker_timeout=50)
+    worker.start()
+    try:
+        # a worker that warms up does so within a second; one that does not is given as long
+        happened = warmed.wait(timeout=1.0)
+    finally:
+        worker.stop()
+
+    assert happened is warms

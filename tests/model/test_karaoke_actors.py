@@ -122,3 +122,31 @@ def test_the_lyrics_job_aligns_the_users_words_to_the_song(media):
     starts = [w["start"] for line in lyrics.lines for w in line["words"]]
     errors = [abs(s - truth.start) for s, truth in zip(starts, placed, strict=True)]
     assert max(errors) < 0.3, errors
+
+
+class _HearsNothing:
+    """A lyrics engine on a song with no voice: the guards dropped every segment."""
+
+    model_name = "whisper-test"
+
+    def transcribe(self, audio, *, language=None, progress=None):
+        from model.pipelines.lyrics.types import Transcript
+
+        return Transcript(language="en", language_probability=0.4, lines=[])
+
+
+def test_a_transcription_that_hears_no_word_fails_in_plain_words_and_is_not_retried(media, settings, monkeypatch):
+    settings.ISOMIX_LYRICS_AUTO = True
+    owner = user_create()
+    project = _separated(owner, click_track(bpm=90, duration_s=4.0, sr=SR))
+    job = _job(project, Job.Kind.LYRICS)
+    monkeypatch.setattr("model.actors.karaoke.whisper_engine", _HearsNothing)
+
+    lyrics_song.fn(str(job.id))
+
+    job.refresh_from_db()
+    assert (job.state, job.attempts) == (Job.State.FAILED, 1)
+    assert job.user_error.startswith("No sung words were heard in this song.")
+    assert not Lyrics.objects.filter(project=project).exists()
+    records = UsageRecord.objects.filter(account__user=owner, metric=UsageRecord.Metric.LYRICS)
+    assert list(records.values_list("state", flat=True)) == [UsageRecord.State.RELEASED]

@@ -31,7 +31,8 @@ class ExportCreateApi(APIView):
     error_responses = {
         "POST": {
             "402": "The format or bit rate is not in the plan (`plan_required`), or the plan's jobs at once "
-            "are running (`quota_exceeded`)."
+            "are running (`quota_exceeded`).",
+            "409": "A karaoke export before the song has lyrics (`not_ready`).",
         }
     }
 

@@ -2,19 +2,28 @@
 
 from __future__ import annotations
 
-from django.http import HttpResponse
+import re
+
+from django.http import Http404, HttpResponse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from application.api.parsers import StrictJSONParser
-from application.api.serializers import StrictCharField, StrictIntegerField, shown_message
+from application.api.serializers import StrictCharField, StrictChoiceField, StrictIntegerField, shown_message
 from domain.exceptions import ErrorCode, IsoMixError, NotReady
-from domain.lyrics import LYRICS_EXTENSIONS, LYRICS_FORMATS, TEXT_CHARS_MAX, LyricsDoc, lyrics_render
+from domain.lyrics import (
+    LYRICS_CONTENT_TYPES,
+    LYRICS_EXTENSIONS,
+    LYRICS_FORMATS,
+    TEXT_CHARS_MAX,
+    LyricsDoc,
+    lyrics_render,
+)
 from domain.mix import filename_slug
 from domain.models import Analysis, Job, Lyrics
 from domain.selectors import (
@@ -25,6 +34,7 @@ from domain.selectors import (
     lyrics_version_get,
     project_get_for_user,
 )
+from domain.services import LYRICS_LANGUAGES
 from model.services import lyrics_edit, lyrics_start
 
 STEP_STATES = ["none", *Job.State.values]
@@ -93,6 +103,11 @@ class LyricsOutputSerializer(StepFieldsSerializer):
         ref_name = "Lyrics"
 
 
+@extend_schema_field(LyricLineSerializer(many=True))
+class LinesField(serializers.JSONField):
+    """The lines as decoded JSON: ``LyricsDoc.from_json`` checks them, naming each bad field's path."""
+
+
 def _step(job: Job | None) -> dict:
     step = StepState.of(job)
     return {"status": step.status, "progress": step.progress, "stage": step.stage, "error": shown_message(step.error)}
@@ -133,7 +148,15 @@ class AnalysisApi(APIView):
 _FORMAT_PARAMETER = OpenApiParameter(
     "format", OpenApiTypes.STR, enum=list(LYRICS_FORMATS), description="Download the lyrics as this file."
 )
-_VERSION_PARAMETER = OpenApiParameter("version", OpenApiTypes.INT, description="An earlier version's lines.")
+_VERSION_PARAMETER = OpenApiParameter(
+    "version",
+    {"type": "integer", "minimum": 1, "maximum": 999_999_999},
+    description="An earlier version's lines (its `number` in `versions`).",
+)
+#: The media types of the lyric files (``?format=``) besides JSON.
+_DOWNLOAD_MEDIA_TYPES = sorted({t.split(";")[0] for t in LYRICS_CONTENT_TYPES.values()} - {"application/json"})
+#: A song's language: one Whisper knows well, or empty to have it detected.
+LANGUAGE_CHOICES = ["", *LYRICS_LANGUAGES]
 
 
 class LyricsApi(APIView):
@@ -141,26 +164,52 @@ class LyricsApi(APIView):
     the user's text to align to the song (or none, to transcribe it again); ``PATCH`` an edit."""
 
     parser_classes = [StrictJSONParser]
+    error_responses = {
+        "GET": {"409": "A file (`?format=`) asked for before the song has lyrics (`not_ready`)."},
+        "PUT": {
+            "402": "The plan's karaoke allowance for the month is used up (`quota_exceeded`).",
+            "409": "The stems are not ready yet (`not_ready`).",
+        },
+        "PATCH": {"409": "The edit was made from an older version than the newest (`lyrics_conflict`)."},
+    }
 
     class AlignInputSerializer(serializers.Serializer):
         text = StrictCharField(max_length=TEXT_CHARS_MAX, allow_blank=True, trim_whitespace=False)
-        language = StrictCharField(max_length=8, allow_blank=True, required=False, default="")
+        language = StrictChoiceField(choices=LANGUAGE_CHOICES, required=False, default="")
         filename = StrictCharField(max_length=255, allow_blank=True, required=False, default="")
 
         class Meta:
             ref_name = "LyricsAlignInput"
 
     class EditInputSerializer(serializers.Serializer):
-        lines = serializers.JSONField()
-        version = StrictIntegerField(min_value=0, required=False, allow_null=True, default=None)
-        language = StrictCharField(max_length=8, allow_blank=True, required=False)
+        lines = LinesField(help_text="Every line, as `GET` gives them; checked against the song's length.")
+        version = StrictIntegerField(
+            min_value=0, required=False, allow_null=True, default=None, help_text="The version the edit was made from."
+        )
+        language = StrictChoiceField(choices=LANGUAGE_CHOICES, required=False)
 
         class Meta:
             ref_name = "LyricsEditInput"
 
     @extend_schema(
         parameters=[_FORMAT_PARAMETER, _VERSION_PARAMETER],
-        responses={200: LyricsOutputSerializer, (200, "application/octet-stream"): OpenApiTypes.BINARY},
+        responses={
+            # The lyrics as JSON, or (``?format=json``) the JSON file: its language and lines.
+            (200, "application/json"): {
+                "anyOf": [
+                    {"$ref": "#/components/schemas/Lyrics"},
+                    {
+                        "type": "object",
+                        "required": ["language", "lines"],
+                        "properties": {
+                            "language": {"type": "string"},
+                            "lines": {"type": "array", "items": {"$ref": "#/components/schemas/LyricLine"}},
+                        },
+                    },
+                ]
+            },
+            **{(200, media): OpenApiTypes.BINARY for media in _DOWNLOAD_MEDIA_TYPES},
+        },
         operation_id="lyrics_retrieve",
     )
     def get(self, request: Request, project_id: str) -> Response | HttpResponse:
@@ -168,7 +217,9 @@ class LyricsApi(APIView):
         lyrics = lyrics_for_project(project=project)
         number = _version_param(request)
         lines = lyrics.lines if lyrics is not None else []
-        if lyrics is not None and number is not None:
+        if number is not None:
+            if lyrics is None:
+                raise Http404("No such version.")
             lines = lyrics_version_get(lyrics=lyrics, number=number).lines
         fmt = request.query_params.get("format")
         if fmt is not None:
@@ -196,12 +247,15 @@ class LyricsApi(APIView):
         return Response(LyricsOutputSerializer(body).data)
 
 
+_VERSION_RE = re.compile(r"[1-9][0-9]{0,8}")  # ASCII digits: str.isdigit() also takes "²"
+
+
 def _version_param(request: Request) -> int | None:
     raw = request.query_params.get("version")
     if raw is None:
         return None
-    if not raw.isdigit() or len(raw) > 9:
-        message = _("A version is a whole number.")
+    if not _VERSION_RE.fullmatch(raw):
+        message = _("A version is a whole number, 1 or more.")
         raise IsoMixError(message, code=ErrorCode.INVALID_INPUT, extra={"fields": {"version": [message]}})
     return int(raw)
 

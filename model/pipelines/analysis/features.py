@@ -1,9 +1,11 @@
-"""The features every estimate reads, computed once per song from one STFT per signal.
+"""The features every estimate reads, computed once per song.
 
-:func:`song_features` downmixes the mix (and the drums stem, when given) to mono, resamples it
-to :attr:`AnalysisParams.feature_sr <model.pipelines.analysis.params.AnalysisParams.feature_sr>`
-and takes one Hann STFT of it; from those magnitudes come the onset envelopes the beat
-tracker and the meter read, and the chroma the key and the chord-change cue read.
+:func:`song_features` downmixes the mix (and the drums stem, when given) to mono and resamples
+it to ``feature_sr`` (11 025 Hz). One Hann STFT of the drums (or, without them, of the mix)
+gives the log-mel onset envelopes the beat tracker and the downbeat cues read; one STFT of the
+mix at half that rate, with the same window length in samples (twice the frequency resolution),
+gives the chroma and the bass spectrum the key, chord-change and bass-change cues read. All
+frames are 23 ms apart.
 """
 
 from __future__ import annotations
@@ -44,16 +46,20 @@ class Features:
     chroma : np.ndarray, shape (n_frames, 12), float32
         Magnitude chroma of the mix between ``chroma_min_hz`` and ``chroma_max_hz``, every
         semitone weighing alike (:func:`_chroma_weights`), pitch class 0 = C.
-    bass : np.ndarray, shape (n_frames, n_bass_bins), float32
-        The mix's magnitude spectrum between ``bass_min_hz`` and ``bass_max_hz``: its changes
-        mark new bass notes.
+    chroma_sums : np.ndarray, shape (n_frames + 1, 12), float64
+        Running sums of ``chroma`` over frames (row 0 is zeros): the mean over any span of
+        frames is a difference of two rows.
+    bass_sums : np.ndarray, shape (n_frames + 1, n_bass_bins), float64
+        Running sums of the mix's magnitude spectrum between ``bass_min_hz`` and
+        ``bass_max_hz``, whose changes mark new bass notes.
     """
 
     frame_rate: float
     onset: FloatArray
     kick: FloatArray
     chroma: FloatArray
-    bass: FloatArray
+    chroma_sums: NDArray[np.float64]
+    bass_sums: NDArray[np.float64]
 
     @property
     def n_frames(self) -> int:
@@ -87,21 +93,32 @@ def song_features(*, mix: FloatArray, sr: int, drums: FloatArray | None, params:
     kick_bands = _mel_centres(fsr, params.n_mels) <= params.kick_max_hz
 
     # The harmonic features: the same window length in samples at half the rate (twice the
-    # frequency resolution, 5.4 Hz at the defaults, for bass notes) and half the hop (the
-    # same frames).
+    # frequency resolution, 5.4 Hz at the defaults, for bass notes) and the same hop in
+    # samples (every other frame: chords and bass notes last far longer than 46 ms), each
+    # frame then standing for the two frames it spans.
     hsr = fsr / 2
-    low = soxr.resample(mono, fsr, hsr, quality="MQ").astype(np.float32, copy=False)
-    harmonic = _fit_frames(_magnitude(low, n_fft=params.n_fft, hop=params.hop_length // 2), n_frames)
+    low = soxr.resample(mono, fsr, hsr, quality="HQ").astype(np.float32, copy=False)
+    harmonic = _magnitude(low, n_fft=params.n_fft, hop=params.hop_length)
+    harmonic = _fit_frames(np.repeat(harmonic, 2, axis=0), n_frames)
     freqs = np.arange(params.n_fft // 2 + 1) * hsr / params.n_fft
     bass_bins = (freqs >= params.bass_min_hz) & (freqs <= params.bass_max_hz)
     weights = _chroma_weights(hsr, params.n_fft, params.chroma_min_hz, params.chroma_max_hz)
+    chroma = harmonic @ weights.T
     return Features(
         frame_rate=fsr / params.hop_length,
         onset=flux.mean(axis=1),
         kick=flux[:, kick_bands].mean(axis=1),
-        chroma=harmonic @ weights.T,
-        bass=np.ascontiguousarray(harmonic[:, bass_bins]),
+        chroma=chroma,
+        chroma_sums=_running_sums(chroma),
+        bass_sums=_running_sums(harmonic[:, bass_bins]),
     )
+
+
+def _running_sums(x: FloatArray) -> NDArray[np.float64]:
+    """Cumulative sums over rows with a leading row of zeros, shape (n + 1, d), float64."""
+    out = np.zeros((x.shape[0] + 1, x.shape[1]))
+    np.cumsum(x, axis=0, dtype=np.float64, out=out[1:])
+    return out
 
 
 def _fit_frames(x: FloatArray, n_frames: int) -> FloatArray:
@@ -122,7 +139,7 @@ def _mono(x: FloatArray, *, sr: int, feature_sr: int) -> FloatArray:
         return mono
     # soxr's medium quality: its pass band reaches 0.9 of the new Nyquist, more than the
     # features use, at a fraction of the cost of the HQ filter.
-    return soxr.resample(mono, sr, feature_sr, quality="MQ").astype(np.float32, copy=False)
+    return soxr.resample(mono, sr, feature_sr, quality="HQ").astype(np.float32, copy=False)
 
 
 def _magnitude(y: FloatArray, *, n_fft: int, hop: int) -> FloatArray:

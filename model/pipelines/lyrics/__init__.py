@@ -8,7 +8,8 @@ calls these steps.
 - :mod:`~model.pipelines.lyrics.windows`: frame levels of the vocals, where the voice is, and
   the ≤30 s windows Whisper hears;
 - :mod:`~model.pipelines.lyrics.align`: the text side of aligning the user's own lyrics
-  (normalising, sequence alignment to a rough transcription, token times to word times, clamps);
+  (normalising, sequence alignment to a rough transcription, lines shared out to windows);
+- :mod:`~model.pipelines.lyrics.timing`: token path to word times, onsets after pauses, clamps;
 - :mod:`~model.pipelines.lyrics.guards`: hallucination guards for transcriptions;
 - :mod:`~model.pipelines.lyrics.lines`: transcribed words grouped into lines.
 """
@@ -18,6 +19,7 @@ from __future__ import annotations
 from model.pipelines.lyrics.align import AlignParams, normalize_word, user_words
 from model.pipelines.lyrics.guards import GuardParams, apply_guards
 from model.pipelines.lyrics.lines import LineParams, group_lines
+from model.pipelines.lyrics.timing import TimingParams
 from model.pipelines.lyrics.types import Line, Segment, Transcript, Word
 from model.pipelines.lyrics.windows import Window, WindowParams
 
@@ -27,6 +29,7 @@ __all__ = [
     "Line",
     "LineParams",
     "Segment",
+    "TimingParams",
     "Transcript",
     "Window",
     "WindowParams",

@@ -6,7 +6,8 @@ credits), and it keeps decoding with falling confidence. Each guard here removes
 from the decoder's own scores and the vocals' level; :func:`apply_guards` runs them in order:
 
 1. :func:`cut_ngram_loops`: a phrase repeated inside a segment more often than a song would
-   ("la la la" is sung, forty "I'm sorry" are a loop) keeps its first copies;
+   ("la la la" is sung, forty "I'm sorry" are a loop) keeps its first copies (the engine also
+   runs it on each window's whole text, where a looping line spans several phrases);
 2. :func:`drop_unconfident`: Whisper's own tests (no speech with low log-probability, a log-
    probability below a floor, text that compresses too well), the compression measured after
    the loop cut so a cut loop does not condemn its segment;
@@ -56,10 +57,11 @@ class GuardParams:
     """Below this the decoder was guessing, whatever it says about speech."""
     max_compression_ratio: float = 2.4
     """Text that compresses better than this (zlib) is repetitive (Whisper's threshold)."""
-    max_ngram: int = 4
-    """Longest phrase, in words, checked for loops."""
-    max_phrase_repeats: int = 3
-    """A phrase of 2+ words may follow itself this many times in a segment ("let it go" x3)."""
+    max_ngram: int = 8
+    """Longest phrase, in words, checked for loops (a looping line is often 5-8 words)."""
+    max_phrase_repeats: int = 4
+    """A phrase of 2+ words may follow itself this many times in a segment (a chorus's "let it
+    go, let it go" sung twice is four)."""
     max_word_repeats: int = 8
     """A single word may follow itself this many times ("na na na ...")."""
     max_line_repeats: int = 2

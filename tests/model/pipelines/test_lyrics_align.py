@@ -8,15 +8,13 @@ from model.pipelines.lyrics.align import (
     anchor_words,
     assign_windows,
     build_lines,
-    clamp_times,
     normalize_word,
     rough_times,
-    snap_to_voice,
     split_words,
     spread_over_voice,
     user_words,
-    word_times_from_alignment,
 )
+from model.pipelines.lyrics.timing import clamp_times, snap_to_voice, word_times_from_alignment
 from model.pipelines.lyrics.types import Line, Transcript, Word
 from model.pipelines.lyrics.windows import (
     Levels,

@@ -39,13 +39,13 @@ def _levels(spans: list[tuple[float, float]], *, duration_s: float) -> tuple[np.
 # ---------------------------------------------------------------- loops inside a segment
 
 
-def test_a_phrase_looping_inside_a_segment_keeps_three_copies():
+def test_a_phrase_looping_inside_a_segment_keeps_four_copies():
     # Given a decoder stuck on "I'm sorry" after a real phrase.
     segment = _segment("I know " + "I'm sorry " * 10, 0.0)
 
     cut = cut_ngram_loops(segment)
 
-    assert cut.text == "I know I'm sorry I'm sorry I'm sorry"
+    assert cut.text == "I know I'm sorry I'm sorry I'm sorry I'm sorry"
     assert [w.word for w in cut.words] == cut.text.split()
     assert cut.end == cut.words[-1].end
     assert cut.compression_ratio == compression_ratio(cut.text)
@@ -55,6 +55,12 @@ def test_a_sung_na_na_na_is_not_a_loop():
     segment = _segment("na na na na na na na na hey", 0.0)
 
     assert cut_ngram_loops(segment) is segment
+
+
+def test_a_looping_line_of_six_words_is_cut_too():
+    segment = _segment("I will never let you down " * 7, 0.0)
+
+    assert cut_ngram_loops(segment).text == " ".join(["I will never let you down"] * 4)
 
 
 def test_a_single_word_repeated_past_eight_is_cut_to_eight():
