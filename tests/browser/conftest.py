@@ -90,4 +90,9 @@ def new_page(chromium_browser, studio_server: StudioServer, page_errors: Browser
 
     yield open_page
     for context in contexts:
+        # A route handler still running (the page polls) would fail once its page is gone, and
+        # its error would surface in the next test: drop the handlers first, ignoring theirs.
+        for page in context.pages:
+            page.unroute_all(behavior="ignoreErrors")
+        context.unroute_all(behavior="ignoreErrors")
         context.close()
