@@ -4,10 +4,11 @@ Each song is planned from a seed (:mod:`bench.karaoke.plan`): a meter (4/4, 3/4 
 between 70 and 170 BPM, a key, a band and a language (English or Brazilian Portuguese). The band
 is written as MIDI parts that follow the meter (:mod:`bench.karaoke.parts`) and rendered by
 fluidsynth with the General MIDI soundfont, as :mod:`bench.multitrack` renders its stems; the lead
-vocal is the lyrics (:mod:`bench.karaoke.lyrics`, written for this benchmark) spoken word by word
-by espeak-ng at a pitch per word, each word trimmed by energy and placed on the beat grid
-(:mod:`bench.karaoke.voice`). So every beat, downbeat and word start and end is known exactly
-(:class:`~bench.karaoke.songs.SongTruth`), and every stem is on disk.
+vocal is the lyrics (:mod:`bench.karaoke.lyrics`, written for this benchmark) spoken line by line
+by espeak-ng at a pitch per line, each line on a downbeat, each word's span read from the
+synthesiser's word events and trimmed by energy (:mod:`bench.karaoke.voice`). So every beat,
+downbeat and word start and end is known exactly (:class:`~bench.karaoke.songs.SongTruth`), and
+every stem is on disk.
 
 - :mod:`bench.karaoke.songs`: render one song, the cached set (``var/bench/karaoke/``), the 3-min
   song of the speed rows, and read them back;

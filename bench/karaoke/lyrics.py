@@ -39,19 +39,3 @@ LYRICS: dict[str, tuple[str, ...]] = {
     ),
 }
 """Lines per Whisper language code ("en", "pt" for Brazilian Portuguese)."""
-
-_VOWELS = set("aeiouyáàâãéêíóôõúü")
-
-
-def syllables(word: str) -> int:
-    """Rough syllable count of ``word``: its groups of vowels (at least 1).
-
-    >>> syllables("morning"), syllables("coração"), syllables("the")
-    (2, 3, 1)
-    """
-    groups, previous = 0, False
-    for ch in word.casefold():
-        vowel = ch in _VOWELS
-        groups += vowel and not previous
-        previous = vowel
-    return max(1, groups)

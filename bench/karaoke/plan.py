@@ -4,7 +4,7 @@
 that it covers both meters, both languages and both ends of the tempo range whatever the seeds
 draw (:data:`SET_LAYOUT`); :func:`long_plan` is the 3-min song of the speed rows. The truth a plan
 implies is computed here too: the beat grid (:func:`beat_times`, :func:`downbeat_times`) and the
-words on it (:func:`vocal_line`, which the voice then sings).
+lines of the tune (:func:`vocal_line`, which :mod:`bench.karaoke.songs` has the voice sing).
 
 A beat is the pulse a listener taps: the quarter note in 4/4 and 3/4, the dotted quarter in 6/8
 (two beats of three eighths a bar); ``bpm`` counts those.
@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bench.karaoke.lyrics import LYRICS, syllables
-from bench.karaoke.voice import ESPEAK_VOICES, VARIANTS, SungWord
+from bench.karaoke.lyrics import LYRICS
+from bench.karaoke.voice import ESPEAK_VOICES, VARIANTS
 from bench.multitrack.plan import PROGRESSIONS
 
 
@@ -69,7 +69,7 @@ _KITS = (0, 8, 16, 32)
 _BASS_PROGRAMS = (32, 33, 34, 35)
 _COMP_PROGRAMS = (0, 4, 24, 25, 27)
 _PAD_PROGRAMS = (48, 49, 89)
-_REST_S = 1.2  # at least this much between sung lines
+REST_S = 1.2  # at least this much between sung lines
 
 
 @dataclass(frozen=True)
@@ -141,7 +141,7 @@ def plan_song(*, seed: int, meter: str, language: str, bpm_range: tuple[int, int
         bpm=bpm,
         language=language,
         voice=f"{ESPEAK_VOICES[language]}+{rng.choice(VARIANTS)}",
-        speed_wpm=int(rng.integers(150, 171)),
+        speed_wpm=int(rng.integers(135, 161)),
         tonic=int(rng.integers(12)),
         mode=mode,
         progression=progressions[int(rng.integers(len(progressions)))],
@@ -183,48 +183,27 @@ def downbeat_times(plan: KaraokePlan) -> np.ndarray:
     return LEAD_IN_S + np.arange(plan.n_bars + 1) * plan.bar_s
 
 
-def vocal_line(plan: KaraokePlan) -> list[tuple[str, list[SungWord]]]:
-    """The sung lines: each line's text and its words on the beat grid.
+@dataclass(frozen=True)
+class SungLine:
+    """A line of the tune: its text and espeak-ng's base pitch for it (0..99)."""
 
-    A line starts on a downbeat after the intro; each word takes one beat, two when it is long
-    (three syllables or more, or two when a beat is shorter than 0.45 s). A line takes the whole
-    bars its beats need, then at least 1.2 s of rest; lines follow in order from
-    ``plan.first_line`` (wrapping round) until the last bar, which is left to the band. The
-    pitch of each word follows a melody: a bounded random walk on espeak-ng's ``-p``, in steps
-    of 6, that starts each line a little higher than the last one ended.
+    text: str
+    pitch: int
 
-    Returns
-    -------
-    list of (str, list of SungWord)
+
+def vocal_line(plan: KaraokePlan) -> list[SungLine]:
+    """The lines the song may sing, in order, each with its pitch.
+
+    Lines follow in order from ``plan.first_line``, wrapping round; there are ``plan.n_bars`` of
+    them, more than can fit, and :func:`~bench.karaoke.songs.sing_plan` sings them from the first
+    downbeat after the intro, each on a downbeat, with at least :data:`REST_S` between two, until
+    the bars run out (the last bar is left to the band). The pitch is a bounded random walk in
+    steps of 6 around espeak-ng's default of 50, so the tune rises and falls from line to line.
     """
     rng = np.random.default_rng([plan.seed, 4])
-    meter = METERS[plan.meter]
     lines = LYRICS[plan.language]
-    rest_bars = max(1, int(np.ceil(_REST_S / plan.bar_s)))
-    out: list[tuple[str, list[SungWord]]] = []
-    bar, index, step = plan.intro_bars, plan.first_line, 0
-    while True:
-        text = lines[index % len(lines)]
-        words = text.split()
-        lengths = [2 if syllables(w) >= 3 or (plan.beat_s < 0.45 and syllables(w) >= 2) else 1 for w in words]
-        bars = int(np.ceil(sum(lengths) / meter.beats_per_bar))
-        if bar + bars > plan.n_bars - 1:
-            break
-        beat = bar * meter.beats_per_bar
-        sung = []
-        step = int(np.clip(step + rng.integers(0, 2), -3, 3))
-        for word, length in zip(words, lengths, strict=True):
-            sung.append(
-                SungWord(
-                    word=word,
-                    start_s=LEAD_IN_S + beat * plan.beat_s,
-                    slot_s=length * plan.beat_s,
-                    pitch=int(np.clip(50 + 6 * step, 20, 80)),
-                )
-            )
-            beat += length
-            step = int(np.clip(step + rng.choice((-2, -1, 0, 1, 2)), -4, 4))
-        out.append((text, sung))
-        bar += bars + rest_bars
-        index += 1
+    out, step = [], 0
+    for k in range(plan.n_bars):
+        step = int(np.clip(step + rng.choice((-2, -1, 0, 1, 2)), -4, 4))
+        out.append(SungLine(lines[(plan.first_line + k) % len(lines)], int(np.clip(50 + 6 * step, 20, 80))))
     return out

@@ -3,8 +3,8 @@
 :func:`render_song` renders a :class:`~bench.karaoke.plan.KaraokePlan`: the band (drums, bass,
 other) as MIDI parts (:mod:`bench.karaoke.parts`) rendered by fluidsynth with the General MIDI
 soundfont, exactly as :mod:`bench.multitrack` renders its stems (and balanced by its
-:func:`~bench.multitrack.midi.balance`), and the lead vocal spoken word by word by espeak-ng
-(:mod:`bench.karaoke.voice`) while fluidsynth runs. The mixture is the sum of the four stems;
+:func:`~bench.multitrack.midi.balance`), and the lead vocal spoken line by line by espeak-ng
+(:mod:`bench.karaoke.voice`, :func:`sing_plan`) while fluidsynth runs. The mixture is the sum of the four stems;
 the :class:`SongTruth` (beats, downbeats, tempo, meter, language, every word's start and end) is
 what the plan put where.
 
@@ -25,13 +25,22 @@ import numpy as np
 import soundfile as sf
 
 from bench.karaoke.parts import bass_part, drum_part, other_part
-from bench.karaoke.plan import KaraokePlan, beat_times, downbeat_times, long_plan, set_plans, vocal_line
-from bench.karaoke.voice import sing
+from bench.karaoke.plan import (
+    LEAD_IN_S,
+    REST_S,
+    KaraokePlan,
+    beat_times,
+    downbeat_times,
+    long_plan,
+    set_plans,
+    vocal_line,
+)
+from bench.karaoke.voice import speak_line
 from bench.multitrack.midi import _fluidsynth_start, _read_fit, balance, write_midi
 from bench.multitrack.plan import BASS_CHANNEL, COMP_CHANNEL, DRUM_CHANNEL, PAD_CHANNEL, STEMS
 
 # Bump when anything that changes the rendered audio or its truth changes: it invalidates caches.
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 SR = 44100
 
 
@@ -107,17 +116,41 @@ class SongTruth:
 
 
 def sing_plan(plan: KaraokePlan, *, sr: int = SR) -> tuple[np.ndarray, tuple[TrueLine, ...]]:
-    """The vocal stem of ``plan`` (mono, float32, ``round(plan.duration_s * sr)`` samples) and its lines."""
-    layout = vocal_line(plan)
-    words = [word for _text, sung in layout for word in sung]
-    audio, placed = sing(
-        words, voice=plan.voice, duration_s=plan.duration_s, sr=sr, speed_wpm=plan.speed_wpm, seed=plan.seed
-    )
-    lines, k = [], 0
-    for text, sung in layout:
-        lines.append(TrueLine(text, tuple(TrueWord(p.word, p.start, p.end) for p in placed[k : k + len(sung)])))
-        k += len(sung)
-    return audio, tuple(lines)
+    """The vocal stem of ``plan`` and its lines, each word where it is sung.
+
+    The lines of :func:`~bench.karaoke.plan.vocal_line` are spoken one by one
+    (:func:`~bench.karaoke.voice.speak_line`); each starts on the first downbeat after the intro
+    or after the last line's bars and a rest of at least :data:`~bench.karaoke.plan.REST_S`, takes
+    the whole bars it needs, and has a level of its own (+-2 dB). Singing stops at the line that
+    would reach the last bar.
+
+    Returns
+    -------
+    audio : np.ndarray, shape (round(plan.duration_s * sr),), float32
+        Peak 0.5; digital silence between lines.
+    lines : tuple of TrueLine
+        Each word's first and last voiced sample, in seconds from the song's start.
+    """
+    n = int(round(plan.duration_s * sr))
+    out = np.zeros(n, dtype=np.float64)
+    rng = np.random.default_rng([plan.seed, 11])
+    rest_bars = max(1, int(np.ceil(REST_S / plan.bar_s)))
+    lines: list[TrueLine] = []
+    bar = plan.intro_bars
+    for sung in vocal_line(plan):
+        clip, words = speak_line(sung.text, voice=plan.voice, pitch=sung.pitch, speed_wpm=plan.speed_wpm, sr=sr)
+        bars = max(1, int(np.ceil(clip.size / sr / plan.bar_s)))
+        if bar + bars > plan.n_bars - 1:
+            break
+        at = int(round((LEAD_IN_S + bar * plan.bar_s) * sr))
+        gain = 10 ** (rng.uniform(-2.0, 2.0) / 20) / max(float(np.max(np.abs(clip))), 1e-9)
+        out[at : at + clip.size] += gain * clip
+        lines.append(TrueLine(sung.text, tuple(TrueWord(w.word, at / sr + w.start, at / sr + w.end) for w in words)))
+        bar += bars + rest_bars
+    peak = float(np.max(np.abs(out)))
+    if peak > 0:
+        out *= 0.5 / peak
+    return out.astype(np.float32), tuple(lines)
 
 
 def render_song(plan: KaraokePlan, *, sr: int = SR, workdir: Path) -> tuple[dict[str, np.ndarray], SongTruth]:

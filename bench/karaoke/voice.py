@@ -1,68 +1,222 @@
-"""The lead vocal: each word spoken by ``espeak-ng`` on its own and placed on the song's grid.
+"""The lead vocal: each line spoken by espeak-ng as one phrase, every word's time read from it.
 
-:func:`speak` asks espeak-ng for one word (a voice, a pitch, a speed) and trims its leading and
-trailing silence by energy (:func:`voiced_bounds`), so the clip starts and ends where the word
-does; :func:`sing` fits each :class:`SungWord` into its slot (re-speaking it faster when it is too
-long) and places it at the slot's start. Because every word is placed alone, its start and end
-in the vocal stem are known to the sample: they are the truth the alignment rows score against.
+A line is spoken whole, so its words run into each other as they do when sung, and a recogniser
+hears phrases rather than isolated words. espeak-ng is driven through its C library
+(``libespeak-ng.so.1``, installed with the ``espeak-ng`` package) by :class:`_Espeak`, because
+the library reports a *word event* at the sample where each word begins; the command-line tool
+does not. :func:`speak_line` speaks a line and gives its clip and each word's span: from one word
+event to the next, trimmed by energy (:func:`voiced_bounds`), so a word starts at its first
+voiced sample and ends at its last. The clip starts at the first word's first voiced sample;
+:mod:`bench.karaoke.songs` places it on a downbeat, so the truth the alignment rows score against
+is exact to the sample.
 
-espeak-ng's ``-p`` moves the voice's base pitch (0..99, 50 the default); a melody is a pitch
-per word, so the line rises and falls like a tune rather than a sentence.
+espeak-ng's pitch parameter (0..99, 50 the default) sets the line's base pitch; a tune is a pitch
+per line that rises and falls from one line to the next.
 """
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import tempfile
-from collections.abc import Sequence
+import ctypes
+import ctypes.util
+import html
+import threading
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
-import soundfile as sf
 from scipy.signal import resample_poly
 
-# espeak-ng's voices per Whisper language code; a variant ("+f3") is added per song.
+# espeak-ng's voices per Whisper language code; a variant ("+f2") is added per song.
 ESPEAK_VOICES = {"en": "en-us", "pt": "pt-br"}
 VARIANTS = ("m1", "m3", "f2", "f4")
 
 _FRAME_S = 0.005
 _FLOOR_DB = -36.0  # a frame this far below the word's loudest is silence
-_FIT = 0.9  # a word fills at most this share of its slot, so the next word starts clear of it
 _FADE_S = 0.002
-_MAX_SPEED_WPM = 450  # espeak-ng's fastest
-
-
-@dataclass(frozen=True)
-class SungWord:
-    """One word of the vocal line: where its slot starts and how long it is, and its pitch.
-
-    Attributes
-    ----------
-    word : str
-        The text espeak-ng speaks (punctuation is harmless).
-    start_s : float
-        Where the word's first voiced sample goes, seconds from the song's start.
-    slot_s : float
-        Time until the next word's slot, seconds; the word is fitted into ``0.9 * slot_s``.
-    pitch : int
-        espeak-ng's ``-p``, 0..99.
-    """
-
-    word: str
-    start_s: float
-    slot_s: float
-    pitch: int
+WORD_GAP_10MS = 4  # espeak-ng's pause between words, in 10 ms units: 40 ms, a singer's breath of air
 
 
 @dataclass(frozen=True)
 class PlacedWord:
-    """Where a word is in the vocal stem: its first and last voiced sample, in seconds."""
+    """Where a word is in a clip or a stem: its first and last voiced sample, in seconds."""
 
     word: str
     start: float
     end: float
+
+
+class _Event(ctypes.Structure):
+    """``espeak_EVENT`` of ``speak_lib.h``."""
+
+    _fields_ = [
+        ("type", ctypes.c_int),
+        ("unique_identifier", ctypes.c_uint),
+        ("text_position", ctypes.c_int),
+        ("length", ctypes.c_int),
+        ("audio_position", ctypes.c_int),
+        ("sample", ctypes.c_int),
+        ("user_data", ctypes.c_void_p),
+        ("id", ctypes.c_char * 8),
+    ]
+
+
+_CALLBACK = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.POINTER(_Event))
+_SYNCHRONOUS = 2  # AUDIO_OUTPUT_SYNCHRONOUS: the callback gets the samples, nothing is played
+_EVENT_END_OF_LIST, _EVENT_WORD = 0, 1
+_RATE, _PITCH, _WORDGAP = 1, 3, 7  # espeak_PARAMETER
+_CHARS_UTF8, _SSML = 1, 0x10
+_POSITION_CHARACTER = 1
+
+
+class _Espeak:
+    """libespeak-ng in synchronous mode: text in, (samples at :attr:`sr`, word start samples) out.
+
+    The library keeps global state, so one instance serves the process, behind a lock.
+    """
+
+    _instance: _Espeak | None = None
+    _lock = threading.Lock()
+
+    def __init__(self) -> None:
+        name = ctypes.util.find_library("espeak-ng") or "libespeak-ng.so.1"
+        try:
+            self._lib = ctypes.CDLL(name)
+        except OSError as exc:
+            raise RuntimeError("libespeak-ng is needed: run bench/install_bench_deps.sh") from exc
+        self.sr = int(self._lib.espeak_Initialize(_SYNCHRONOUS, 0, None, 0))
+        if self.sr <= 0:
+            raise RuntimeError("libespeak-ng failed to initialise")
+        self._chunks: list[np.ndarray] = []
+        self._words: list[tuple[int, int]] = []
+        self._callback = _CALLBACK(self._on_synth)  # kept: the library holds only the pointer
+        self._lib.espeak_SetSynthCallback(self._callback)
+
+    @classmethod
+    def get(cls) -> _Espeak:
+        with cls._lock:
+            if cls._instance is None:
+                cls._instance = cls()
+            return cls._instance
+
+    def _on_synth(self, wav, n_samples, events) -> int:
+        if wav and n_samples > 0:
+            self._chunks.append(np.ctypeslib.as_array(wav, shape=(n_samples,)).astype(np.float64) / 32768.0)
+        i = 0
+        while events[i].type != _EVENT_END_OF_LIST:
+            if events[i].type == _EVENT_WORD:
+                self._words.append((int(events[i].text_position), int(events[i].sample)))
+            i += 1
+        return 0
+
+    def speak(
+        self, text: str, *, voice: str, pitch: int, speed_wpm: int, ssml: bool = False
+    ) -> tuple[np.ndarray, list[tuple[int, int]]]:
+        """``text`` spoken: (mono float64 samples at :attr:`sr`, a ``(text_position, sample)`` per
+        word event: the word's first character, 1-based, in ``text``, and the sample it starts at)."""
+        with self._lock:
+            if self._lib.espeak_SetVoiceByName(voice.encode()) != 0:
+                raise RuntimeError(f"espeak-ng has no voice {voice!r}")
+            for parameter, value in ((_RATE, speed_wpm), (_PITCH, pitch), (_WORDGAP, WORD_GAP_10MS)):
+                self._lib.espeak_SetParameter(parameter, int(value), 0)
+            self._chunks, self._words = [], []
+            data = text.encode("utf-8")
+            flags = _CHARS_UTF8 | (_SSML if ssml else 0)
+            status = self._lib.espeak_Synth(data, len(data) + 1, 0, _POSITION_CHARACTER, 0, flags, None, None)
+            self._lib.espeak_Synchronize()
+            if status != 0 or not self._chunks:
+                raise RuntimeError(f"espeak-ng failed on {text!r} (status {status})")
+            return np.concatenate(self._chunks), list(self._words)
+
+
+def _word_starts(words: list[str], *, voice: str, pitch: int, speed_wpm: int) -> tuple[np.ndarray, list[int]]:
+    """The line spoken, and the sample each of ``words`` starts at (espeak-ng's sample rate).
+
+    espeak-ng speaks some unstressed words as one with the word before ("on the" in English),
+    with one word event for both. Such a word is spoken again after a 10 ms SSML break, which
+    gives it an event of its own; the line is spoken as plain text when no word needs one.
+    """
+    engine = _Espeak.get()
+    broken: set[int] = set()
+    for _attempt in range(3):
+        pieces, offsets, length = [], [], len("<speak>") if broken else 0
+        for i, word in enumerate(words):
+            piece = ('<break time="10ms"/>' if i in broken else "") + html.escape(word)
+            offsets.append(length + len(piece) - len(html.escape(word)))
+            pieces.append(piece)
+            length += len(piece) + 1
+        text = " ".join(pieces)
+        audio, events = engine.speak(
+            f"<speak>{text}</speak>" if broken else text,
+            voice=voice,
+            pitch=pitch,
+            speed_wpm=speed_wpm,
+            ssml=bool(broken),
+        )
+        index = {offset + 1: i for i, offset in enumerate(offsets)}  # text positions are 1-based
+        starts: dict[int, int] = {}
+        for position, sample in events:
+            if position in index:
+                starts.setdefault(index[position], sample)
+        missing = set(range(len(words))) - set(starts)
+        if not missing:
+            ordered = [starts[i] for i in range(len(words))]
+            if any(b <= a for a, b in zip(ordered[:-1], ordered[1:], strict=True)):
+                raise RuntimeError(f"espeak-ng's word events are out of order in {' '.join(words)!r}")
+            return audio, ordered
+        broken |= missing
+    raise RuntimeError(f"espeak-ng gives no word event for {[words[i] for i in sorted(missing)]}")
+
+
+def speak_line(text: str, *, voice: str, pitch: int, speed_wpm: int, sr: int) -> tuple[np.ndarray, list[PlacedWord]]:
+    """``text`` spoken as one phrase, and where each of its words is in the clip.
+
+    Parameters
+    ----------
+    text : str
+        One line of lyrics: words separated by spaces, no digits (espeak-ng would read a number
+        as several words).
+    voice : str
+        An espeak-ng voice, with an optional variant: ``"en-us"``, ``"pt-br+f2"``.
+    pitch : int
+        Base pitch, 0..99.
+    speed_wpm : int
+        Words per minute (80..450).
+    sr : int
+        Output sample rate in Hz (espeak-ng speaks at 22 050 Hz; resampled polyphase).
+
+    Returns
+    -------
+    clip : np.ndarray, shape (n,), float32
+        From the first word's first voiced sample to the last word's last, 2 ms fades at both ends.
+    words : list of PlacedWord
+        One per word of ``text.split()``, in seconds from the clip's start; the first starts at 0,
+        each ends before the next starts, the last ends at the clip's end.
+
+    Raises
+    ------
+    RuntimeError
+        When libespeak-ng is missing or fails, or gives no start for a word.
+    """
+    engine = _Espeak.get()
+    words = text.split()
+    audio, starts = _word_starts(words, voice=voice, pitch=pitch, speed_wpm=speed_wpm)
+    if engine.sr != sr:
+        audio = resample_poly(audio, sr, engine.sr)
+    bounds = [int(round(s * sr / engine.sr)) for s in starts] + [audio.size]
+    spans = []
+    for word, a, b in zip(words, bounds[:-1], bounds[1:], strict=True):
+        first, stop = voiced_bounds(audio[a:b], sr=sr)
+        if stop <= first:
+            raise RuntimeError(f"espeak-ng spoke no sound for {word!r} in {text!r}")
+        spans.append((a + first, a + stop))
+    origin, last = spans[0][0], spans[-1][1]
+    clip = audio[origin:last].copy()
+    fade = min(int(_FADE_S * sr), clip.size // 2)
+    if fade:
+        ramp = np.linspace(0.0, 1.0, fade + 1)[1:]  # the first sample stays non-zero
+        clip[:fade] *= ramp
+        clip[-fade:] *= ramp[::-1]
+    placed = [PlacedWord(w, (a - origin) / sr, (b - origin) / sr) for w, (a, b) in zip(words, spans, strict=True)]
+    return clip.astype(np.float32), placed
 
 
 def voiced_bounds(audio: np.ndarray, *, sr: int, floor_db: float = _FLOOR_DB) -> tuple[int, int]:
@@ -96,122 +250,3 @@ def voiced_bounds(audio: np.ndarray, *, sr: int, floor_db: float = _FLOOR_DB) ->
         return 0, 0
     loud = np.flatnonzero(rms >= rms.max() * 10 ** (floor_db / 20))
     return int(loud[0] * frame), int(min(x.size, (loud[-1] + 1) * frame))
-
-
-def speak(word: str, *, voice: str, pitch: int, speed_wpm: int, sr: int) -> np.ndarray:
-    """``word`` spoken by espeak-ng, trimmed to where its energy is (:func:`voiced_bounds`).
-
-    Parameters
-    ----------
-    word : str
-        One word.
-    voice : str
-        An espeak-ng voice, with an optional variant: ``"en-us"``, ``"pt-br+f2"``.
-    pitch : int
-        ``-p``, 0..99.
-    speed_wpm : int
-        ``-s``, words per minute (80..450).
-    sr : int
-        Output sample rate in Hz (espeak-ng speaks at 22 050 Hz; resampled polyphase).
-
-    Returns
-    -------
-    np.ndarray, shape (n,), float32
-        The word, its first and last samples voiced, 2 ms fades at both ends.
-
-    Raises
-    ------
-    RuntimeError
-        When espeak-ng is missing or fails.
-    """
-    if shutil.which("espeak-ng") is None:
-        raise RuntimeError("espeak-ng is needed: run bench/install_bench_deps.sh")
-    with tempfile.TemporaryDirectory(prefix="isomix-espeak-") as tmp:
-        path = Path(tmp) / "word.wav"
-        command = ["espeak-ng", "-v", voice, "-p", str(int(pitch)), "-s", str(int(speed_wpm)), "-w", str(path)]
-        # "--" so that a word can never be read as an option.
-        done = subprocess.run([*command, "--", word], capture_output=True)
-        if done.returncode != 0:
-            raise RuntimeError(f"espeak-ng failed on {word!r}: {done.stderr.decode()[-300:]}")
-        audio, native_sr = sf.read(path, dtype="float64", always_2d=True)
-    mono = audio.mean(axis=1)
-    if native_sr != sr:
-        mono = resample_poly(mono, sr, native_sr)
-    first, stop = voiced_bounds(mono, sr=sr)
-    clip = mono[first:stop].copy()
-    fade = min(int(_FADE_S * sr), clip.size // 2)
-    if fade:
-        ramp = np.linspace(0.0, 1.0, fade + 1)[1:]  # the first sample stays non-zero
-        clip[:fade] *= ramp
-        clip[-fade:] *= ramp[::-1]
-    return clip.astype(np.float32)
-
-
-def sing(
-    words: Sequence[SungWord], *, voice: str, duration_s: float, sr: int, speed_wpm: int, seed: int
-) -> tuple[np.ndarray, list[PlacedWord]]:
-    """The vocal stem of ``words`` and where each word ended up.
-
-    Parameters
-    ----------
-    words : sequence of SungWord
-        In time order; slots must not overlap.
-    voice : str
-        espeak-ng voice (see :func:`speak`).
-    duration_s : float
-        Length of the stem in seconds; every word must end inside it.
-    sr : int
-        Sample rate in Hz.
-    speed_wpm : int
-        espeak-ng's speed for a word that fits its slot; a word longer than 90 % of its slot is
-        spoken again faster (in proportion, up to 450 wpm) and, if still too long, cut at 90 %
-        with a 2 ms fade (rare: only a very long word in a very short slot).
-    seed : int
-        Seed of the per-word level (+-2 dB, as a singer's dynamics).
-
-    Returns
-    -------
-    audio : np.ndarray, shape (round(duration_s * sr),), float32
-        Peak 0.5; silence between words is digital zero.
-    placed : list of PlacedWord
-        Each word's first and last voiced sample in seconds (``start == SungWord.start_s`` to the
-        sample).
-
-    Raises
-    ------
-    ValueError
-        When a word would start before 0 or end after ``duration_s``.
-    """
-    rng = np.random.default_rng([seed, 11])
-    n = int(round(duration_s * sr))
-    out = np.zeros(n, dtype=np.float64)
-    placed: list[PlacedWord] = []
-    spoken: dict[tuple[str, int, int], np.ndarray] = {}
-
-    def clip_of(word: str, pitch: int, speed: int) -> np.ndarray:
-        key = (word, pitch, speed)
-        if key not in spoken:
-            spoken[key] = speak(word, voice=voice, pitch=pitch, speed_wpm=speed, sr=sr)
-        return spoken[key]
-
-    for sung in words:
-        room = int(_FIT * sung.slot_s * sr)
-        clip = clip_of(sung.word, sung.pitch, speed_wpm)
-        if clip.size > room:
-            faster = min(_MAX_SPEED_WPM, int(np.ceil(speed_wpm * clip.size / room * 1.05)))
-            clip = clip_of(sung.word, sung.pitch, faster)
-        if clip.size > room:
-            clip = clip[:room].copy()
-            fade = min(int(_FADE_S * sr), clip.size // 2)
-            clip[-fade:] *= np.linspace(1.0, 0.0, fade + 1)[:-1]
-        at = int(round(sung.start_s * sr))
-        if at < 0 or at + clip.size > n:
-            raise ValueError(f"{sung.word!r} at {sung.start_s:.2f} s does not fit in {duration_s:.2f} s")
-        gain = 10 ** (rng.uniform(-2.0, 2.0) / 20) / max(float(np.max(np.abs(clip))), 1e-9)
-        out[at : at + clip.size] += gain * clip
-        # The clip's first and last samples are voiced (trimmed by energy), so these are exact.
-        placed.append(PlacedWord(sung.word, at / sr, (at + clip.size) / sr))
-    peak = float(np.max(np.abs(out)))
-    if peak > 0:
-        out *= 0.5 / peak
-    return out.astype(np.float32), placed

@@ -100,9 +100,12 @@ def _faster_whisper_defaults() -> WhisperModel:
 
 @cache
 def _transcribed(folder: Path) -> Transcript:
-    """Our transcription of the separated vocals (language detected), once per run: the
-    transcription row's figure and the alignment row's baseline."""
-    return _engine().transcribe(_separated(folder)["vocals"], language=None)
+    """Our transcription of the separated vocals (language detected among those a user can
+    choose, as the lyrics job does), once per run: the transcription row's figure and the
+    alignment row's baseline."""
+    from domain.services import LYRICS_LANGUAGES
+
+    return _engine().transcribe(_separated(folder)["vocals"], language=None, languages=LYRICS_LANGUAGES)
 
 
 def _plain_transcription(audio: np.ndarray) -> tuple[str, str]:

@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from domain.exceptions import InvalidLyrics
 from domain.lyrics import LyricsDoc, lyrics_render, lyrics_text_parse
 from domain.models import Export, Job, Lyrics, StemKind
-from domain.services import analysis_save, lyrics_save, storage_local_copy
+from domain.services import LYRICS_LANGUAGES, analysis_save, lyrics_save, storage_local_copy
 from model.actors import PRIORITY_FIRST, isomix_actor, run_job
 from model.pipelines.media import decode_audio
 from model.progress import Progress
@@ -112,13 +112,17 @@ def _lyrics(job: Job, progress: Progress) -> None:
         lines = lyrics_text_parse(text=text, filename=params.get("filename") or "")
         if not language:
             progress.update("language", 0.0)
-            language, _probability = engine.detect_language(audio)
+            language, _probability = engine.detect_language(audio, languages=LYRICS_LANGUAGES)
         progress.update("align", 0.0)
         transcript = engine.align(audio, lines=lines, language=language, progress=progress.callback("align"))
         source = Lyrics.Source.ALIGNED
     else:
         progress.update("transcribe", 0.0)
-        transcript = engine.transcribe(audio, language=language or None, progress=progress.callback("transcribe"))
+        # Detection picks among the languages a user can choose: a song Whisper hears as Thai or
+        # Latin (as it hears unclear Portuguese) would get lyrics in a language the page cannot offer.
+        transcript = engine.transcribe(
+            audio, language=language or None, languages=LYRICS_LANGUAGES, progress=progress.callback("transcribe")
+        )
         source = Lyrics.Source.TRANSCRIBED
     del audio
     if not transcript.lines:

@@ -220,7 +220,7 @@ class _Whisper:
 
     model_name = "contract-whisper"
 
-    def transcribe(self, audio, *, language=None, progress=None):
+    def transcribe(self, audio, *, language=None, languages=None, progress=None):
         from model.pipelines.lyrics.types import Line, Transcript, Word
 
         if progress is not None:

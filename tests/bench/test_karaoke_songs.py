@@ -13,7 +13,7 @@ import pytest
 from bench.karaoke import LYRICS, METERS, SET_LAYOUT, plan_song, set_plans, sing_plan
 from bench.karaoke.parts import bass_part, drum_part, offset_beats
 from bench.karaoke.plan import LEAD_IN_S, beat_times, downbeat_times, vocal_line
-from bench.karaoke.voice import voiced_bounds
+from bench.karaoke.voice import speak_line, voiced_bounds
 
 SR = 16000  # the voice is resampled from espeak-ng's 22 050 Hz; a low rate keeps the test fast
 
@@ -44,20 +44,43 @@ def test_a_tiny_song_sings_each_word_exactly_where_its_truth_says():
     ends = np.array([w.end for w in words])
     assert starts[0] >= LEAD_IN_S + plan.intro_bars * plan.bar_s - 1e-9
     assert np.all(starts < ends) and np.all(ends[:-1] <= starts[1:]) and ends[-1] <= plan.duration_s
-    # each word starts on a beat
-    beats = (starts - LEAD_IN_S) / plan.beat_s
-    np.testing.assert_allclose(beats, np.round(beats), atol=SR**-1 / plan.beat_s)
-    # the voice's energy is inside the words and nowhere else: outside them, digital silence
+    # each line starts on a downbeat
+    bars = (np.array([line.words[0].start for line in lines]) - LEAD_IN_S) / plan.bar_s
+    np.testing.assert_allclose(bars, np.round(bars), atol=SR**-1 / plan.bar_s)
+    # the voice's energy is inside the lines and nowhere else: outside them, digital silence
     inside = np.zeros(audio.size, dtype=bool)
-    for w in words:
-        a, b = int(round(w.start * SR)), int(round(w.end * SR))
-        inside[a:b] = True
-        # the word's own bounds are voiced: its first and last 10 ms are well above silence
-        assert _rms_db(audio[a : a + SR // 100]) > -55.0
-        assert _rms_db(audio[b - SR // 100 : b]) > -55.0
-        assert voiced_bounds(audio[a:b], sr=SR) == (0, b - a)
+    for line in lines:
+        inside[int(round(line.words[0].start * SR)) : int(round(line.words[-1].end * SR))] = True
     assert not np.any(audio[~inside])
     assert _rms_db(audio[inside]) > -25.0
+    for w in words:
+        a, b = int(round(w.start * SR)), int(round(w.end * SR))
+        # the word's own bounds are voiced: its first and last 5 ms are within 40 dB of its
+        # loudest 5 ms (the trimming's floor is 36 dB)
+        frame = SR // 200
+        loudest = max(_rms_db(audio[i : i + frame]) for i in range(a, b - frame + 1, frame))
+        assert _rms_db(audio[a : a + frame]) > loudest - 40.0
+        assert _rms_db(audio[b - frame : b]) > loudest - 40.0
+
+
+def test_a_word_espeak_speaks_with_the_one_before_gets_its_own_start():
+    # given a line in which espeak-ng runs "on the" together, with one word event for both
+    text = "I hear your footsteps on the road"
+
+    # when it is spoken
+    clip, words = speak_line(text, voice="en-us", pitch=50, speed_wpm=150, sr=SR)
+
+    # then every word has its own voiced span, in order, and "the" is a short word between "on"
+    # and "road"
+    assert [w.word for w in words] == text.split()
+    assert words[0].start == 0.0 and words[-1].end == pytest.approx(clip.size / SR)
+    assert all(w.start < w.end for w in words)
+    assert all(a.end <= b.start for a, b in zip(words[:-1], words[1:], strict=True))
+    the = words[5]
+    assert 0.04 < the.end - the.start < 0.4
+    for w in words:
+        a, b = int(round(w.start * SR)), int(round(w.end * SR))
+        assert _rms_db(clip[a:b]) > -40.0
 
 
 def test_voiced_bounds_trims_silence_and_a_quiet_tail_by_energy():
@@ -116,6 +139,7 @@ def test_the_set_covers_both_meters_languages_and_tempo_ends():
     assert min(bpms) <= 80 and max(bpms) >= 160 and all(70 <= b <= 170 for b in bpms)
     assert all(60.0 <= p.duration_s <= 90.0 for p in plans)
     assert all(len(vocal_line(p)) >= 5 for p in plans)
+    assert all(len(sing_plan(p, sr=SR)[1]) >= 5 for p in plans)
     # and the seeds are apart from the separation set's (0, 1, 2, ...)
     assert min(p.seed for p in plans) >= 1000
 

@@ -129,7 +129,7 @@ class _HearsNothing:
 
     model_name = "whisper-test"
 
-    def transcribe(self, audio, *, language=None, progress=None):
+    def transcribe(self, audio, *, language=None, languages=None, progress=None):
         from model.pipelines.lyrics.types import Transcript
 
         return Transcript(language="en", language_probability=0.4, lines=[])

@@ -7,7 +7,7 @@ ctranslate2 and faster_whisper are imported inside the functions (see the packag
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -52,11 +52,18 @@ def encode(model: WhisperModel, audio: np.ndarray, window: Window) -> Any:
         raise EngineError(f"Whisper encoder failed: {exc}") from exc
 
 
-def vote(model: WhisperModel, votes: Sequence[tuple[Any, float]], *, params: WhisperParams) -> tuple[str, float]:
+def vote(
+    model: WhisperModel,
+    votes: Sequence[tuple[Any, float]],
+    *,
+    params: WhisperParams,
+    languages: Collection[str] | None = None,
+) -> tuple[str, float]:
     """The language the windows' encoder outputs agree on, weighted (by seconds of voice).
 
     Each window's language distribution is averaged with its weight; languages in
-    :attr:`WhisperParams.excluded_languages` are left out and the rest renormalised.
+    :attr:`WhisperParams.excluded_languages`, and those not in ``languages`` when it is given,
+    are left out and the rest renormalised.
     """
     if not model.model.is_multilingual:
         return "en", 1.0
@@ -68,8 +75,10 @@ def vote(model: WhisperModel, votes: Sequence[tuple[Any, float]], *, params: Whi
             raise EngineError(f"Whisper language detection failed: {exc}") from exc
         for token, probability in ranked:
             code = token[2:-2]
-            if code not in params.excluded_languages:
+            if code not in params.excluded_languages and (languages is None or code in languages):
                 total[code] = total.get(code, 0.0) + max(weight, 1e-3) * float(probability)
+    if not total:
+        raise ValueError(f"Whisper knows none of the languages {sorted(languages or ())}")
     norm = sum(total.values()) or 1.0
     code = max(total, key=total.__getitem__)
     return code, total[code] / norm

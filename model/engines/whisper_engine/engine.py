@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -134,7 +134,7 @@ class WhisperEngine:
 
     # ------------------------------------------------------------------ public
 
-    def detect_language(self, audio: np.ndarray) -> tuple[str, float]:
+    def detect_language(self, audio: np.ndarray, *, languages: Collection[str] | None = None) -> tuple[str, float]:
         """The language sung in ``audio``, from its most voiced windows.
 
         The most voiced window is heard first; while no language reaches
@@ -145,13 +145,16 @@ class WhisperEngine:
         ----------
         audio : np.ndarray, shape (n_samples,), float32
             The vocals, mono, 16 kHz, in [-1, 1].
+        languages : collection of str, optional
+            The answer is one of these Whisper codes (the languages the product offers); None for
+            any language Whisper knows.
 
         Returns
         -------
         (str, float)
             Whisper's language code ("en", "pt", ...) and its probability, 0..1, among the
-            languages not in :attr:`WhisperParams.excluded_languages`. A song with no voice gives
-            the model's guess on its first 30 s.
+            languages allowed and not in :attr:`WhisperParams.excluded_languages`. A song with no
+            voice gives the model's guess on its first 30 s.
 
         Raises
         ------
@@ -164,17 +167,24 @@ class WhisperEngine:
         song = self._song(audio)
         if not song.windows:
             silent = Window(0.0, min(30.0, song.duration_s), ())
-            return vote(model, [(encode(model, song.audio, silent), 1.0)], params=self.params)
+            return vote(model, [(encode(model, song.audio, silent), 1.0)], params=self.params, languages=languages)
         order = sorted(song.windows, key=lambda w: -w.voiced_s)[: self.params.language_windows]
         votes: list[tuple[Any, float]] = []
         for window in order:
             votes.append((encode(model, song.audio, window), window.voiced_s))
-            language, probability = vote(model, votes, params=self.params)
+            language, probability = vote(model, votes, params=self.params, languages=languages)
             if probability >= self.params.language_sure:
                 break
         return language, probability
 
-    def transcribe(self, audio: np.ndarray, *, language: str | None, progress: ProgressFn | None = None) -> Transcript:
+    def transcribe(
+        self,
+        audio: np.ndarray,
+        *,
+        language: str | None,
+        languages: Collection[str] | None = None,
+        progress: ProgressFn | None = None,
+    ) -> Transcript:
         """What is sung in ``audio``, as lines of timed words.
 
         Parameters
@@ -184,6 +194,8 @@ class WhisperEngine:
         language : str or None
             Whisper's language code; None to detect it: every window votes, weighted by its
             seconds of voice (the windows are encoded first and the decoding reuses them).
+        languages : collection of str, optional
+            When detecting, the answer is one of these codes (see :meth:`detect_language`).
         progress : callable, optional
             See Callback.
 
@@ -220,7 +232,7 @@ class WhisperEngine:
                 encoded[i] = encode(model, song.audio, window)
                 report(share * (i + 1) / n)
             votes = [(encoded[i], w.voiced_s) for i, w in enumerate(song.windows)]
-            language, probability = vote(model, votes, params=self.params)
+            language, probability = vote(model, votes, params=self.params, languages=languages)
         tokenizer = tokenizer_get(model, language)
         segments: list[Segment] = []
         for i, window in enumerate(song.windows):

@@ -163,6 +163,20 @@ def test_brazilian_portuguese_is_detected_as_pt(engine):
     assert probability > 0.5
 
 
+def test_detection_answers_only_among_the_languages_offered(engine):
+    # given clear English speech
+    audio, _starts = _sung(EN_LINES, language="en")
+
+    # when the languages offered leave English out, then the answer is one of them
+    language, probability = engine.detect_language(audio, languages=("pt", "es"))
+    assert language in {"pt", "es"} and 0.5 <= probability <= 1.0
+    # and with English offered, English wins
+    assert engine.detect_language(audio, languages=("en", "pt", "es"))[0] == "en"
+    # and a list Whisper knows none of is refused
+    with pytest.raises(ValueError, match="none of the languages"):
+        engine.detect_language(audio, languages=("xx",))
+
+
 def test_silence_transcribes_to_no_lines(engine):
     transcript = engine.transcribe(_bed(5 * SR) * 0.01, language="en")
 
