@@ -151,7 +151,9 @@ def analysis_for_project(*, project: Project) -> Analysis | None:
 
 
 def lyrics_for_project(*, project: Project) -> Lyrics | None:
-    return Lyrics.objects.filter(project=project).prefetch_related("versions").first()
+    # The list of versions without their lines: each holds a whole copy of the song's words.
+    versions = Prefetch("versions", queryset=LyricsVersion.objects.only("lyrics_id", "number", "source", "created_at"))
+    return Lyrics.objects.filter(project=project).prefetch_related(versions).first()
 
 
 def lyrics_version_get(*, lyrics: Lyrics, number: int) -> LyricsVersion:

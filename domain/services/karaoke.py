@@ -19,6 +19,8 @@ from domain.models import Analysis, Lyrics, LyricsVersion, Project
 
 #: Languages a user can choose for lyrics (Whisper's codes); the model detects others too.
 LYRICS_LANGUAGES = ("en", "pt", "es", "fr", "de", "it")
+#: Versions of a song's lyrics kept (the newest); an older one is deleted as a new one is saved.
+VERSIONS_KEPT = 50
 
 
 def analysis_save(*, project: Project, result: dict[str, Any], engine: str) -> Analysis:
@@ -59,6 +61,9 @@ def lyrics_save(
         raise InvalidLyrics(message, field="lines")
     lines = doc.to_json()
     with transaction.atomic():
+        # The project's row is the lock: the first save has no lyrics row to lock yet, and two
+        # first saves at once would both write version 1.
+        Project.objects.select_for_update().filter(pk=project.pk).exists()
         lyrics = Lyrics.objects.select_for_update().filter(project=project).first()
         if lyrics is None:
             if from_version not in (None, 0):
@@ -81,4 +86,7 @@ def lyrics_save(
         version = LyricsVersion(lyrics=lyrics, number=lyrics.version, source=source, language=language, lines=lines)
         version.full_clean()
         version.save(force_insert=True)
+        # Only the newest VERSIONS_KEPT are kept: each holds a whole copy of the lines.
+        stale = lyrics.versions.order_by("-number").values_list("pk", flat=True)[VERSIONS_KEPT:]
+        LyricsVersion.objects.filter(pk__in=list(stale)).delete()
     return lyrics

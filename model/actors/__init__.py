@@ -141,7 +141,7 @@ def _run_job_logged(
         logger.info("job %s stopped: %s", job.kind, exc)
         return
     except FINAL_ERRORS as exc:
-        _fail(job, technical=f"{type(exc).__name__}: {exc}", user_message=_user_message(exc))
+        _fail(job, technical=f"{type(exc).__name__}: {exc}", user_message=_user_message(exc, job=job))
         return
     except (Exception, TimeLimitExceeded) as exc:
         logger.exception("job %s (%s) failed on attempt %s", job.id, job.kind, job.attempts)
@@ -213,15 +213,17 @@ _TRANSIENT_MESSAGES = {
     Job.Kind.SEPARATE: _("The separation failed. Please try again later; our team has the details."),
     Job.Kind.EXPORT: _("The export failed. Please try again; our team has the details."),
 }  # and the karaoke jobs' (model.actors.karaoke), added below
-_ENGINE_MESSAGE = _("The separation engine could not process this song. Our team has the details.")
+_ENGINE_MESSAGES = {
+    Job.Kind.SEPARATE: _("The separation engine could not process this song. Our team has the details."),
+}  # and the karaoke jobs' (model.actors.karaoke), added below
 
 
-def _user_message(exc: BaseException) -> str:
+def _user_message(exc: BaseException, *, job: Job) -> str:
     if isinstance(exc, IsoMixError):
         return exc.message
     if isinstance(exc, MediaError):
         return gettext(exc.user_message)  # marked for translation where it is raised
-    return str(_ENGINE_MESSAGE)
+    return str(_ENGINE_MESSAGES.get(job.kind, _TRANSIENT_MESSAGES[job.kind]))
 
 
 def _fail(job: Job, *, technical: str, user_message: str) -> None:
@@ -342,6 +344,7 @@ _ACTORS = {
     **karaoke.ACTORS,
 }
 _TRANSIENT_MESSAGES.update(karaoke.TRANSIENT_MESSAGES)
+_ENGINE_MESSAGES.update(karaoke.ENGINE_MESSAGES)
 
 
 def actor_for_job(job: Job) -> dramatiq.Actor:

@@ -17,7 +17,7 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from domain.exceptions import InvalidLyrics
-from domain.lyrics import LyricsDoc, lyrics_render, lyrics_text_parse
+from domain.lyrics import WORD_CHARS_MAX, LyricsDoc, lyrics_render, lyrics_text_parse
 from domain.models import Export, Job, Lyrics, StemKind
 from domain.services import LYRICS_LANGUAGES, analysis_save, lyrics_save, storage_local_copy
 from model.actors import PRIORITY_FIRST, isomix_actor, run_job
@@ -129,8 +129,35 @@ def _lyrics(job: Job, progress: Progress) -> None:
         message = _("No sung words were heard in this song. If it has lyrics, paste them to have them timed.")
         raise InvalidLyrics(str(message), field="text")
     progress.update("store", 0.0)
-    doc = LyricsDoc.from_json(transcript.to_json()["lines"], duration_s=project.duration_s)
+    doc = LyricsDoc.from_json(_as_doc_lines(transcript.to_json()["lines"]), duration_s=project.duration_s)
+    if Job.objects.filter(
+        project=project, kind=Job.Kind.LYRICS, state=Job.State.DONE, created_at__gt=job.created_at
+    ).exists():
+        # A lyrics job started after this one has already saved: its words (the user's pasted
+        # lyrics, say) stay the newest version, rather than this older job's.
+        logger.info("lyrics job %s superseded by a newer one; its result is not saved", job.id)
+        return
     lyrics_save(project=project, doc=doc, source=source, language=transcript.language, model_name=engine.model_name)
+
+
+def _as_doc_lines(lines: list[dict]) -> list[dict]:
+    """The engine's lines as the lyrics document takes them: a unit the engine kept together
+    ("rock &", a dash Whisper wrote between words) becomes one word per piece, each piece without
+    letters timed at the edge of the word it hangs on, and a word longer than the document allows
+    (a sung "Ooooo…") is cut to that length."""
+    out = []
+    for line in lines:
+        words = []
+        for unit in line["words"]:
+            pieces = unit["word"].split()
+            lead = next((i for i, piece in enumerate(pieces) if any(ch.isalnum() for ch in piece)), 0)
+            for i, piece in enumerate(pieces):
+                start = unit["start"] if i <= lead else unit["end"]
+                end = unit["end"] if i >= lead else unit["start"]
+                words.append({"word": piece[:WORD_CHARS_MAX], "start": start, "end": end})
+        if words:
+            out.append({"start": line["start"], "end": line["end"], "words": words})
+    return out
 
 
 def _lyrics_stages(job: Job) -> list[tuple[str, float]]:
@@ -180,4 +207,9 @@ ACTORS = {
 TRANSIENT_MESSAGES = {
     Job.Kind.ANALYSE: _("The analysis of beats and key failed. Your stems are fine; our team has the details."),
     Job.Kind.LYRICS: _("The lyrics could not be made. Your stems are fine; please try again later."),
+}
+#: An engine's refusal (a model missing or failing on this song) is final: no retry, and this says so.
+ENGINE_MESSAGES = {
+    Job.Kind.ANALYSE: _("The analysis of beats and key could not process this song. Your stems are fine."),
+    Job.Kind.LYRICS: _("The lyrics engine could not process this song. Your stems are fine; our team has the details."),
 }

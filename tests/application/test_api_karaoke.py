@@ -193,6 +193,25 @@ def test_an_edit_is_a_new_version_and_the_old_one_is_kept(client, project):
     assert first["lines"][0]["text"] == "Hello my friend"
 
 
+def test_only_the_newest_versions_are_kept_and_listed_without_their_lines(client, project):
+    from domain.services.karaoke import VERSIONS_KEPT
+
+    for _ in range(VERSIONS_KEPT + 3):
+        _saved_lyrics(project)
+
+    numbers = list(LyricsVersion.objects.filter(lyrics__project=project).values_list("number", flat=True))
+    assert sorted(numbers) == list(range(4, VERSIONS_KEPT + 4))
+    body = client.get(f"/api/v1/projects/{project.id}/lyrics/").json()
+    assert [v["number"] for v in body["versions"]] == list(range(4, VERSIONS_KEPT + 4))
+    assert client.get(f"/api/v1/projects/{project.id}/lyrics/?version=3").status_code == 404
+    assert client.get(f"/api/v1/projects/{project.id}/lyrics/?version=4").status_code == 200
+    # the list reads each version's number, source and date, never its copy of the lines
+    from domain.selectors import lyrics_for_project
+
+    listed = lyrics_for_project(project=project).versions.all()
+    assert all("lines" in version.get_deferred_fields() for version in listed)
+
+
 def test_an_edit_from_an_older_version_is_a_409_and_changes_nothing(client, project):
     _saved_lyrics(project)
     _saved_lyrics(project)  # a re-run finished meanwhile: version 2

@@ -97,7 +97,7 @@ def test_a_failed_lyrics_job_says_why_gives_its_allowance_back_and_leaves_the_st
     project.refresh_from_db()
     assert job.state == Job.State.FAILED
     assert job.attempts == 1  # a missing model is not retried
-    assert job.user_error
+    assert job.user_error.startswith("The lyrics engine could not process this song.")
     assert project.status == Project.Status.READY
     assert Stem.objects.filter(project=project).count() == 4
     records = UsageRecord.objects.filter(account__user=owner, metric=UsageRecord.Metric.LYRICS)
@@ -150,3 +150,62 @@ def test_a_transcription_that_hears_no_word_fails_in_plain_words_and_is_not_retr
     assert not Lyrics.objects.filter(project=project).exists()
     records = UsageRecord.objects.filter(account__user=owner, metric=UsageRecord.Metric.LYRICS)
     assert list(records.values_list("state", flat=True)) == [UsageRecord.State.RELEASED]
+
+
+class _HearsALine:
+    """A lyrics engine that hears one line, with a unit Whisper keeps together and a long "Oooo"."""
+
+    model_name = "whisper-test"
+
+    def __init__(self, text="rock & roll " + "o" * 100):
+        self.text = text
+
+    def transcribe(self, audio, *, language=None, languages=None, progress=None):
+        from model.pipelines.lyrics.types import Line, Transcript, Word
+
+        words = [Word("rock &", 0.5, 0.9), Word("roll", 1.0, 1.4), Word("o" * 100, 1.5, 2.5)]
+        return Transcript(language="en", language_probability=0.9, lines=[Line(0.5, 2.5, self.text, words)])
+
+    def align(self, audio, *, lines, language, progress=None):
+        from model.pipelines.lyrics.types import Line, Transcript, Word
+
+        words = [Word(w, 0.5 + 0.4 * i, 0.8 + 0.4 * i) for i, w in enumerate(lines[0].split())]
+        return Transcript(language=language, language_probability=1.0, lines=[Line(0.5, words[-1].end, lines[0], words)])
+
+
+def test_words_the_engine_keeps_together_or_too_long_are_stored_as_the_lyrics_allow(media, settings, monkeypatch):
+    settings.ISOMIX_LYRICS_AUTO = True
+    project = _separated(user_create(), click_track(bpm=90, duration_s=4.0, sr=SR))
+    job = _job(project, Job.Kind.LYRICS)
+    monkeypatch.setattr("model.actors.karaoke.whisper_engine", _HearsALine)
+
+    lyrics_song.fn(str(job.id))
+
+    job.refresh_from_db()
+    assert job.state == Job.State.DONE, job.user_error
+    (line,) = Lyrics.objects.get(project=project).lines
+    assert [w["word"] for w in line["words"]] == ["rock", "&", "roll", "o" * 64]
+    # the "&" hangs on the word before it: it takes that word's end
+    assert [(w["start"], w["end"]) for w in line["words"][:2]] == [(0.5, 0.9), (0.9, 0.9)]
+    assert line["text"] == "rock & roll " + "o" * 64
+
+
+def test_an_older_lyrics_job_that_ends_last_does_not_replace_a_newer_ones_lyrics(media, settings, monkeypatch):
+    from model.services import lyrics_start
+
+    # given a song's automatic transcription still queued, and the user's pasted lyrics after it
+    settings.ISOMIX_LYRICS_AUTO = True
+    project = _separated(user_create(), click_track(bpm=90, duration_s=4.0, sr=SR))
+    older = _job(project, Job.Kind.LYRICS)
+    newer = lyrics_start(project=project, user=project.owner, text="my own words", language="en")
+    monkeypatch.setattr("model.actors.karaoke.whisper_engine", _HearsALine)
+
+    # when the pasted lyrics are aligned first, and the transcription ends after them
+    lyrics_song.fn(str(newer.id))
+    lyrics_song.fn(str(older.id))
+
+    # then both jobs are done and the user's words are the newest (and only) version
+    assert set(Job.objects.filter(pk__in=[older.pk, newer.pk]).values_list("state", flat=True)) == {Job.State.DONE}
+    lyrics = Lyrics.objects.get(project=project)
+    assert (lyrics.version, lyrics.source) == (1, "aligned")
+    assert [w["word"] for w in lyrics.lines[0]["words"]] == ["my", "own", "words"]
