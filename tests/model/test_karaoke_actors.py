@@ -170,7 +170,8 @@ class _HearsALine:
         from model.pipelines.lyrics.types import Line, Transcript, Word
 
         words = [Word(w, 0.5 + 0.4 * i, 0.8 + 0.4 * i) for i, w in enumerate(lines[0].split())]
-        return Transcript(language=language, language_probability=1.0, lines=[Line(0.5, words[-1].end, lines[0], words)])
+        line = Line(0.5, words[-1].end, lines[0], words)
+        return Transcript(language=language, language_probability=1.0, lines=[line])
 
 
 def test_words_the_engine_keeps_together_or_too_long_are_stored_as_the_lyrics_allow(media, settings, monkeypatch):
