@@ -212,6 +212,16 @@ def test_only_the_newest_versions_are_kept_and_listed_without_their_lines(client
     assert all("lines" in version.get_deferred_fields() for version in listed)
 
 
+def test_an_edit_must_say_which_version_it_was_made_from(client, project):
+    _saved_lyrics(project)
+
+    response = client.patch(f"/api/v1/projects/{project.id}/lyrics/", {"lines": LINES}, format="json")
+
+    assert response.status_code == 400
+    assert list(response.json()["extra"]["fields"]) == ["version"]
+    assert Lyrics.objects.get(project=project).version == 1
+
+
 def test_an_edit_from_an_older_version_is_a_409_and_changes_nothing(client, project):
     _saved_lyrics(project)
     _saved_lyrics(project)  # a re-run finished meanwhile: version 2

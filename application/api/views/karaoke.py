@@ -184,7 +184,9 @@ class LyricsApi(APIView):
     class EditInputSerializer(serializers.Serializer):
         lines = LinesField(help_text="Every line, as `GET` gives them; checked against the song's length.")
         version = StrictIntegerField(
-            min_value=0, required=False, allow_null=True, default=None, help_text="The version the edit was made from."
+            min_value=0,
+            help_text="The version the edit was made from (0 when there were no lyrics yet); an edit from an "
+            "older version than the newest is a 409, so that no one's edit is lost unseen.",
         )
         language = StrictChoiceField(choices=LANGUAGE_CHOICES, required=False)
 
