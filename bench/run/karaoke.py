@@ -100,12 +100,15 @@ def _faster_whisper_defaults() -> WhisperModel:
 
 @cache
 def _transcribed(folder: Path) -> Transcript:
-    """Our transcription of the separated vocals (language detected among those a user can
-    choose, as the lyrics job does), once per run: the transcription row's figure and the
-    alignment row's baseline."""
+    """Our transcription of the separated vocals with the rest of the song 10 dB under them
+    (language detected among those a user can choose: as the lyrics job does), once per run:
+    the transcription row's figure and the alignment row's baseline."""
     from domain.services import LYRICS_LANGUAGES
+    from model.pipelines.lyrics.hearing import band_under
 
-    return _engine().transcribe(_separated(folder)["vocals"], language=None, languages=LYRICS_LANGUAGES)
+    stems, _truth = _song(folder)
+    heard = band_under(_separated(folder)["vocals"], _mono_16k(stems["mixture"]))  # as the lyrics job hears
+    return _engine().transcribe(heard, language=None, languages=LYRICS_LANGUAGES)
 
 
 def _plain_transcription(audio: np.ndarray) -> tuple[str, str]:

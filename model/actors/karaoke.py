@@ -21,6 +21,7 @@ from domain.lyrics import WORD_CHARS_MAX, LyricsDoc, lyrics_render, lyrics_text_
 from domain.models import Export, Job, Lyrics, StemKind
 from domain.services import LYRICS_LANGUAGES, analysis_save, lyrics_save, storage_local_copy
 from model.actors import PRIORITY_FIRST, isomix_actor, run_job
+from model.pipelines.lyrics.hearing import band_under
 from model.pipelines.media import decode_audio
 from model.progress import Progress
 from model.queues import Queue
@@ -94,9 +95,12 @@ def whisper_engine():
 def _vocals_16k(job: Job) -> np.ndarray:
     project = job.project
     vocals = project.stems.filter(kind=StemKind.VOCALS).first()
-    key = vocals.file_key if vocals is not None else project.original_key
+    return _mono_16k(job, vocals.file_key if vocals is not None else project.original_key)
+
+
+def _mono_16k(job: Job, key: str) -> np.ndarray:
     with storage_local_copy(key) as path:
-        stereo = decode_audio(path=path, sr=WHISPER_SR, max_duration_s=project.duration_s + 1.0)
+        stereo = decode_audio(path=path, sr=WHISPER_SR, max_duration_s=job.project.duration_s + 1.0)
     return stereo.mean(axis=0).astype(np.float32)
 
 
@@ -117,6 +121,8 @@ def _lyrics(job: Job, progress: Progress) -> None:
         transcript = engine.align(audio, lines=lines, language=language, progress=progress.callback("align"))
         source = Lyrics.Source.ALIGNED
     else:
+        # Transcription hears the vocals with the rest of the song 10 dB under them (hearing.py).
+        audio = band_under(audio, _mono_16k(job, project.original_key))
         progress.update("transcribe", 0.0)
         # Detection picks among the languages a user can choose: a song Whisper hears as Thai or
         # Latin (as it hears unclear Portuguese) would get lyrics in a language the page cannot offer.

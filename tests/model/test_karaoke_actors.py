@@ -157,12 +157,15 @@ class _HearsALine:
 
     model_name = "whisper-test"
 
+    heard: list[np.ndarray] = []
+
     def __init__(self, text="rock & roll " + "o" * 100):
         self.text = text
 
     def transcribe(self, audio, *, language=None, languages=None, progress=None):
         from model.pipelines.lyrics.types import Line, Transcript, Word
 
+        self.heard.append(audio)
         words = [Word("rock &", 0.5, 0.9), Word("roll", 1.0, 1.4), Word("o" * 100, 1.5, 2.5)]
         return Transcript(language="en", language_probability=0.9, lines=[Line(0.5, 2.5, self.text, words)])
 
@@ -189,6 +192,14 @@ def test_words_the_engine_keeps_together_or_too_long_are_stored_as_the_lyrics_al
     # the "&" hangs on the word before it: it takes that word's end
     assert [(w["start"], w["end"]) for w in line["words"][:2]] == [(0.5, 0.9), (0.9, 0.9)]
     assert line["text"] == "rock & roll " + "o" * 64
+    # the transcription heard the vocals with the rest of the song (the clicks) 10 dB under them
+    from model.actors.karaoke import _mono_16k, _vocals_16k
+
+    vocals, mix = _vocals_16k(job), _mono_16k(job, project.original_key)
+    n = min(vocals.size, mix.size)
+    assert np.abs(mix[:n] - vocals[:n]).max() > 0.05  # the clicks are mostly not in the vocals
+    expected = vocals[:n] + 10 ** (-10 / 20) * (mix[:n] - vocals[:n])
+    np.testing.assert_allclose(_HearsALine.heard[-1], expected, atol=1e-5)
 
 
 def test_an_older_lyrics_job_that_ends_last_does_not_replace_a_newer_ones_lyrics(media, settings, monkeypatch):
