@@ -139,10 +139,10 @@ def _word_starts(words: list[str], *, voice: str, pitch: int, speed_wpm: int) ->
     for _attempt in range(3):
         pieces, offsets, length = [], [], len("<speak>") if broken else 0
         for i, word in enumerate(words):
-            piece = ('<break time="10ms"/>' if i in broken else "") + html.escape(word)
-            offsets.append(length + len(piece) - len(html.escape(word)))
-            pieces.append(piece)
-            length += len(piece) + 1
+            pause = '<break time="10ms"/>' if i in broken else ""
+            offsets.append(length + len(pause))  # where the word's text starts
+            pieces.append(pause + html.escape(word))
+            length += len(pieces[-1]) + 1
         text = " ".join(pieces)
         audio, events = engine.speak(
             f"<speak>{text}</speak>" if broken else text,

@@ -63,14 +63,15 @@ def _truth(folder: Path) -> SongTruth:
 @cache
 def _separated(folder: Path) -> dict[str, np.ndarray]:
     """The offline engine's separation of ``folder``'s mixture, once per run (the rows share it):
-    ``drums`` as it is, (2, n) at 44.1 kHz, and ``vocals`` as Whisper hears them (:func:`_mono_16k`)."""
+    ``drums`` as it is, (2, n) at 44.1 kHz, and ``vocals`` and the ``mixture`` itself as Whisper
+    hears them (:func:`_mono_16k`)."""
     from model.engines import get_engine
 
     stems, _truth = _song(folder)
     started = time.perf_counter()
     out = get_engine("offline").separate(stems["mixture"], sr=SR)
     print(f"  {folder.name}: separated in {time.perf_counter() - started:.1f} s", flush=True)
-    return {"drums": out["drums"], "vocals": _mono_16k(out["vocals"])}
+    return {"drums": out["drums"], "vocals": _mono_16k(out["vocals"]), "mixture": _mono_16k(stems["mixture"])}
 
 
 def _mono_16k(stereo: np.ndarray) -> np.ndarray:
@@ -106,8 +107,8 @@ def _transcribed(folder: Path) -> Transcript:
     from domain.services import LYRICS_LANGUAGES
     from model.pipelines.lyrics.hearing import band_under
 
-    stems, _truth = _song(folder)
-    heard = band_under(_separated(folder)["vocals"], _mono_16k(stems["mixture"]))  # as the lyrics job hears
+    separated = _separated(folder)
+    heard = band_under(separated["vocals"], separated["mixture"])  # as the lyrics job hears
     return _engine().transcribe(heard, language=None, languages=LYRICS_LANGUAGES)
 
 

@@ -86,7 +86,6 @@ def lyrics_save(
         version = LyricsVersion(lyrics=lyrics, number=lyrics.version, source=source, language=language, lines=lines)
         version.full_clean()
         version.save(force_insert=True)
-        # Only the newest VERSIONS_KEPT are kept: each holds a whole copy of the lines.
-        stale = lyrics.versions.order_by("-number").values_list("pk", flat=True)[VERSIONS_KEPT:]
-        LyricsVersion.objects.filter(pk__in=list(stale)).delete()
+        # Only the newest VERSIONS_KEPT are kept (numbers run 1, 2, 3...): each holds a whole copy of the lines.
+        LyricsVersion.objects.filter(lyrics=lyrics, number__lte=lyrics.version - VERSIONS_KEPT).delete()
     return lyrics

@@ -92,10 +92,14 @@ def whisper_engine():
     )
 
 
+def _vocals_key(job: Job) -> str:
+    """The vocals stem's file, or the original's for a song that has none."""
+    vocals = job.project.stems.filter(kind=StemKind.VOCALS).first()
+    return vocals.file_key if vocals is not None else job.project.original_key
+
+
 def _vocals_16k(job: Job) -> np.ndarray:
-    project = job.project
-    vocals = project.stems.filter(kind=StemKind.VOCALS).first()
-    return _mono_16k(job, vocals.file_key if vocals is not None else project.original_key)
+    return _mono_16k(job, _vocals_key(job))
 
 
 def _mono_16k(job: Job, key: str) -> np.ndarray:
@@ -107,7 +111,8 @@ def _mono_16k(job: Job, key: str) -> np.ndarray:
 def _lyrics(job: Job, progress: Progress) -> None:
     project = job.project
     params = job.params or {}
-    audio = _vocals_16k(job)
+    vocals_key = _vocals_key(job)
+    audio = _mono_16k(job, vocals_key)
     progress.update("load", 0.0)
     engine = whisper_engine()
     text = params.get("text") or ""
@@ -121,8 +126,10 @@ def _lyrics(job: Job, progress: Progress) -> None:
         transcript = engine.align(audio, lines=lines, language=language, progress=progress.callback("align"))
         source = Lyrics.Source.ALIGNED
     else:
-        # Transcription hears the vocals with the rest of the song 10 dB under them (hearing.py).
-        audio = band_under(audio, _mono_16k(job, project.original_key))
+        # Transcription hears the vocals with the rest of the song 10 dB under them (hearing.py);
+        # a song with no vocals stem is heard as it is (the original is decoded once).
+        if vocals_key != project.original_key:
+            audio = band_under(audio, _mono_16k(job, project.original_key))
         progress.update("transcribe", 0.0)
         # Detection picks among the languages a user can choose: a song Whisper hears as Thai or
         # Latin (as it hears unclear Portuguese) would get lyrics in a language the page cannot offer.
