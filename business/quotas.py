@@ -87,7 +87,7 @@ def _account_locked(user: AbstractBaseUser) -> Account:
 #: The jobs a plan's "jobs at once" counts: the work a user starts. The analysis and the lyrics that
 #: follow a separation by themselves do not take a slot (lyrics have their own allowance), so a
 #: song that just finished does not hold up the next upload.
-SLOT_KINDS = (Job.Kind.SEPARATE, Job.Kind.EXPORT)
+SLOT_KINDS = (Job.Kind.SEPARATE, Job.Kind.EXPORT, Job.Kind.REMIX)
 
 
 def _jobs_running(*, user: AbstractBaseUser) -> int:

@@ -34,16 +34,22 @@ def user_group(user_id: int | str) -> str:
 
 
 def job_progress_payload(job) -> dict[str, Any]:
-    """The ``job.progress`` event; the page's JS reads the same names."""
+    """The ``job.progress`` event; the page's JS reads the same names.
+
+    A style sound's job (``kind == "style"``) has no project: ``project`` and ``project_status``
+    are null and ``style`` names the sound (null for every other job).
+    """
+    on_project = job.project_id is not None
     return {
         "type": JOB_PROGRESS,
-        "project": str(job.project_id),
+        "project": str(job.project_id) if on_project else None,
+        "style": None if on_project else str(job.style_id),
         "job": str(job.id),
         "kind": job.kind,
         "state": job.state,
         "progress": job.progress,
         "stage": job.stage,
-        "project_status": job.project.status,
+        "project_status": job.project.status if on_project else None,
         "user_error": job.user_error,
     }
 
@@ -55,7 +61,9 @@ def job_progress_publish(job) -> None:
     the job's change (its project's status: an operator's retry sets it back to pending, the
     stale-job sweep fails it) is then in it, so the event says what was committed.
     """
-    groups = [project_group(job.project_id), user_group(job.project.owner_id)]
+    groups = [user_group(job.owner_id)]
+    if job.project_id is not None:
+        groups.insert(0, project_group(job.project_id))
     transaction.on_commit(lambda: _send(job_progress_payload(job), groups=groups))
 
 
@@ -67,6 +75,4 @@ def _send(payload: dict[str, Any], *, groups: list[str]) -> None:
         try:
             async_to_sync(layer.group_send)(group, payload)
         except Exception:  # a lost progress event must never fail the job; REST stays the truth
-            logger.warning(
-                "progress event for project %s not delivered to %s", payload["project"], group, exc_info=True
-            )
+            logger.warning("progress event of job %s not delivered to %s", payload["job"], group, exc_info=True)

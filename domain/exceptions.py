@@ -32,6 +32,8 @@ class ErrorCode(StrEnum):
     PRESET_LIMIT = "preset_limit"
     INVALID_LYRICS = "invalid_lyrics"
     LYRICS_CONFLICT = "lyrics_conflict"
+    STYLE_LIMIT = "style_limit"
+    STYLE_NOT_READY = "style_not_ready"
     # DRF's own codes, under the same strings, so that the one handler names every code it
     # answers with from this enum and DRF's errors keep the answers clients already know.
     PARSE_ERROR = "parse_error"

@@ -22,8 +22,11 @@ from domain.models import (
     MixPreset,
     MixState,
     Project,
+    Remix,
+    RemixStem,
     Stem,
     StemKind,
+    StyleSound,
     WorkerBeat,
 )
 
@@ -78,9 +81,19 @@ class SavedMix:
     updated_at: datetime | None
 
 
+def mixer_kinds(*, project: Project) -> list[str]:
+    """The mixer's strips of ``project``: its stems in display order, then the re-voiced stems of
+    its newest finished remix (``remix_drums``, ...)."""
+    kinds = [s.kind for s in stems_ordered(project)]
+    remix = remix_latest_done(project=project)
+    if remix is not None:
+        kinds += [t.track for t in remix.tracks.all()]
+    return kinds
+
+
 def mix_state_get(*, project: Project) -> SavedMix:
     """The saved mixer of ``project`` (one strip per stem it has, in display order), or the defaults."""
-    kinds = [s.kind for s in stems_ordered(project)]
+    kinds = mixer_kinds(project=project)
     state = MixState.objects.filter(project=project).first()
     if state is not None:
         try:
@@ -162,3 +175,74 @@ def lyrics_version_get(*, lyrics: Lyrics, number: int) -> LyricsVersion:
     if version is None:
         raise Http404("No such version.")
     return version
+
+
+# ---------------------------------------------------------------- granular remix
+
+
+def styles_for_user(*, user: AbstractBaseUser) -> QuerySet[StyleSound]:
+    """The user's style sounds, newest first (their grain plots deferred: only the detail shows one)."""
+    return (
+        StyleSound.objects.filter(owner=user)
+        .defer("scatter")
+        .prefetch_related(Prefetch("jobs", queryset=Job.objects.order_by("created_at")))
+    )
+
+
+def style_get_for_user(*, user: AbstractBaseUser, style_id: UUID | str) -> StyleSound:
+    style = (
+        StyleSound.objects.filter(owner=user, id=style_id)
+        .prefetch_related(Prefetch("jobs", queryset=Job.objects.order_by("created_at")))
+        .first()
+    )
+    if style is None:
+        raise Http404("No such style sound.")
+    return style
+
+
+def style_job(style: StyleSound) -> Job | None:
+    """The sound's newest grain-library job (its jobs prefetched oldest first)."""
+    jobs = list(style.jobs.all())
+    return jobs[-1] if jobs else None
+
+
+def styles_ready_by_id(*, user: AbstractBaseUser, ids: list[str]) -> dict[str, StyleSound]:
+    """The user's ready sounds among ``ids`` (strings of UUIDs), by id; others are left out."""
+    found = StyleSound.objects.filter(owner=user, id__in=ids, status=StyleSound.Status.READY).defer("scatter")
+    return {str(style.id): style for style in found}
+
+
+def _remixes() -> QuerySet[Remix]:
+    return Remix.objects.select_related("job", "project").prefetch_related(
+        Prefetch("tracks", queryset=RemixStem.objects.defer("peaks").order_by("id"))
+    )
+
+
+def remixes_for_project(*, project: Project) -> QuerySet[Remix]:
+    """The song's remixes, newest first."""
+    return _remixes().filter(project=project).order_by("-created_at")
+
+
+def remix_get_for_user(*, user: AbstractBaseUser, remix_id: UUID | str) -> Remix:
+    remix = _remixes().filter(project__owner=user, id=remix_id).first()
+    if remix is None:
+        raise Http404("No such remix.")
+    return remix
+
+
+def remix_latest_done(*, project: Project) -> Remix | None:
+    """The newest finished remix of the song: its re-voiced stems are the mixer's, beside the song's."""
+    return remixes_for_project(project=project).filter(job__state=Job.State.DONE).exclude(file_key="").first()
+
+
+def remix_stem_get_for_user(*, user: AbstractBaseUser, remix_id: UUID | str, kind: str) -> RemixStem:
+    if kind not in ("drums", "bass", "other"):  # never sent to the database (see stem_get_for_user)
+        raise Http404("No such stem.")
+    stem = (
+        RemixStem.objects.select_related("remix__project")
+        .filter(remix__project__owner=user, remix_id=remix_id, kind=kind)
+        .first()
+    )
+    if stem is None:
+        raise Http404("No such stem.")
+    return stem

@@ -24,3 +24,23 @@ def export_key(*, export_id: UUID, ext: str) -> str:
 def project_prefixes(*, project_id: UUID) -> list[str]:
     """Folders holding only this project's files."""
     return [f"uploads/{project_id}", f"stems/{project_id}", f"previews/{project_id}"]
+
+
+def style_key(*, style_id: UUID, ext: str) -> str:
+    return f"styles/{style_id}/original.{ext}"
+
+
+def style_grains_key(*, style_id: UUID) -> str:
+    return f"styles/{style_id}/grains.npz"
+
+
+def remix_key(*, remix_id: UUID, ext: str = "flac") -> str:
+    return f"remixes/{remix_id}.{ext}"
+
+
+def remix_stem_key(*, remix_id: UUID, kind: str) -> str:
+    return f"remixes/{remix_id}/{kind}.flac"
+
+
+def remix_preview_key(*, remix_id: UUID, kind: str, ext: str = "mp3") -> str:
+    return f"remixes/{remix_id}/{kind}.{ext}"

@@ -48,6 +48,7 @@ class WorkDirKind(StrEnum):
     EXPORT = "export"
     UPLOAD = "upload"
     COPY = "copy"
+    REMIX = "remix"
 
     @property
     def prefix(self) -> str:

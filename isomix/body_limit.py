@@ -85,6 +85,7 @@ def body_limits_from_settings() -> BodyLimits:
     from django.urls import reverse
 
     from application.api.uploads import upload_cap_for_headers
+    from domain.remix import STYLE_REQUEST_MAX_BYTES
 
     upload_bytes = settings.ISOMIX_MAX_UPLOAD_MB * 1_000_000
     small = settings.ISOMIX_MAX_BODY_BYTES
@@ -94,7 +95,11 @@ def body_limits_from_settings() -> BodyLimits:
 
     return BodyLimits(
         default=BodyLimit(max_bytes=small, refusal=lambda: request_too_large(small)),
-        routes={("POST", reverse("api:projects")): replace(_upload_limit(upload_bytes), for_headers=for_headers)},
+        routes={
+            ("POST", reverse("api:projects")): replace(_upload_limit(upload_bytes), for_headers=for_headers),
+            # Style sounds: several files in one request, each checked as it streams in (StyleUploadHandler).
+            ("POST", reverse("api:styles")): _upload_limit(STYLE_REQUEST_MAX_BYTES),
+        },
     )
 
 

@@ -117,3 +117,45 @@ class UploadRateThrottle(UserRateThrottle):
         if request.method != "POST":
             return True
         return super().allow_request(request, view)
+
+
+class StyleUploadHandler(LimitedUploadHandler):
+    """Style sounds: each file at most ``file_max_bytes`` (asked once, when the first file
+    starts: the plan's cap needs a query), the whole request at most ``max_bytes``."""
+
+    def __init__(self, request: HttpRequest, *, max_bytes: int, file_max_bytes: Callable[[], int]) -> None:
+        super().__init__(request, max_bytes=max_bytes)
+        self._file_max_bytes = file_max_bytes
+        self.file_received = 0
+
+    @cached_property
+    def file_max_bytes(self) -> int:
+        return self._file_max_bytes()
+
+    def new_file(self, *args, **kwargs) -> None:
+        self.file_received = 0
+        super().new_file(*args, **kwargs)
+
+    def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes | None:
+        self.file_received += len(raw_data)
+        if self.file_received > self.file_max_bytes:
+            if self.file is not None:
+                self.file.close()
+            error = too_large(self.file_max_bytes)
+            error.extra["file"] = (self.file_name or "")[:255]
+            raise error
+        return super().receive_data_chunk(raw_data, start)
+
+
+def style_upload_handlers_install(request: HttpRequest) -> None:
+    """Stream style sounds through :class:`StyleUploadHandler` (before anything reads the body)."""
+    from domain.remix import STYLE_REQUEST_MAX_BYTES
+    from model.services.remix import style_limits_for
+
+    def file_cap() -> int:
+        user = upload_user(request)
+        return style_limits_for(user=user)[0] if user is not None else 0
+
+    request.upload_handlers = [
+        StyleUploadHandler(request, max_bytes=STYLE_REQUEST_MAX_BYTES + MULTIPART_OVERHEAD, file_max_bytes=file_cap)
+    ]

@@ -26,4 +26,18 @@ urlpatterns = [
     path("projects/<uuid:project_id>/exports/", views.ExportCreateApi.as_view(), name="export-create"),
     path("exports/<uuid:export_id>/", views.ExportDetailApi.as_view(), name="export-detail"),
     path("exports/<uuid:export_id>/download/", views.ExportDownloadApi.as_view(), name="export-download"),
+    path("styles/", views.StylesApi.as_view(), name="styles"),
+    path("styles/<uuid:style_id>/", views.StyleDetailApi.as_view(), name="style-detail"),
+    path("styles/<uuid:style_id>/audio/", views.StyleAudioApi.as_view(), name="style-audio"),
+    path("styles/<uuid:style_id>/grains/<int:index>/", views.StyleGrainAudioApi.as_view(), name="style-grain"),
+    path("projects/<uuid:project_id>/remixes/", views.RemixesApi.as_view(), name="remixes"),
+    path("remixes/<uuid:remix_id>/", views.RemixDetailApi.as_view(), name="remix-detail"),
+    path("remixes/<uuid:remix_id>/download/", views.RemixDownloadApi.as_view(), name="remix-download"),
+    path("remixes/<uuid:remix_id>/stems/<str:kind>/", views.RemixStemDownloadApi.as_view(), name="remix-stem-download"),
+    path(
+        "remixes/<uuid:remix_id>/stems/<str:kind>/preview/",
+        views.RemixStemPreviewApi.as_view(),
+        name="remix-stem-preview",
+    ),
+    path("remixes/<uuid:remix_id>/stems/<str:kind>/peaks/", views.RemixStemPeaksApi.as_view(), name="remix-stem-peaks"),
 ]

@@ -20,6 +20,7 @@ from domain.services.jobs import (
     job_mark_enqueued,
     job_progress_set,
     job_set_state,
+    job_target_failed,
 )
 from domain.services.karaoke import LYRICS_LANGUAGES, analysis_save, lyrics_save
 from domain.services.mix import (
@@ -35,6 +36,15 @@ from domain.services.projects import (
     project_set_status,
     projects_expiry_cap,
     projects_expiry_extend,
+)
+from domain.services.remix import (
+    remix_create,
+    remix_files_save,
+    style_create,
+    style_delete,
+    style_grains_save,
+    style_set_failed,
+    style_set_pending,
 )
 from domain.services.stems import stems_save, stems_share
 from domain.services.uploads import InspectedUpload, upload_inspect
@@ -52,6 +62,7 @@ __all__ = [
     "job_mark_enqueued",
     "job_progress_set",
     "job_set_state",
+    "job_target_failed",
     "mix_preset_delete",
     "mix_preset_save",
     "mix_settings_for_project",
@@ -60,6 +71,13 @@ __all__ = [
     "project_create",
     "project_delete",
     "project_set_status",
+    "remix_create",
+    "remix_files_save",
+    "style_create",
+    "style_delete",
+    "style_grains_save",
+    "style_set_failed",
+    "style_set_pending",
     "projects_expiry_cap",
     "projects_expiry_extend",
     "stems_save",

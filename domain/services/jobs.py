@@ -9,15 +9,22 @@ from django.utils.translation import gettext as _
 
 from domain.events import job_progress_publish
 from domain.exceptions import ErrorCode, JobConflict, JobGone, JobNotRetryable
-from domain.models import Job, Project
+from domain.models import Job, Project, StyleSound
 
 
 def job_create(
-    *, project: Project, kind: str, engine: str = "", priority: bool = False, params: dict | None = None
+    *,
+    project: Project | None = None,
+    style: StyleSound | None = None,
+    kind: str,
+    engine: str = "",
+    priority: bool = False,
+    params: dict | None = None,
 ) -> Job:
-    """A queued job; ``engine`` is the separation engine chosen for it at upload (by its plan),
-    ``params`` what it was asked beyond its kind (``Job.params``)."""
-    job = Job(project=project, kind=kind, engine=engine, priority=priority, params=params or {})
+    """A queued job of a song (``project``) or, for a grain library, of a style sound (``style``);
+    ``engine`` is the separation engine chosen for it at upload (by its plan), ``params`` what it
+    was asked beyond its kind (``Job.params``)."""
+    job = Job(project=project, style=style, kind=kind, engine=engine, priority=priority, params=params or {})
     job.full_clean()
     job.save(force_insert=True)
     return job
@@ -99,7 +106,7 @@ def job_set_state(
         job.engine = engine
     if model_name is not None:
         job.model_name = model_name
-    job.full_clean(exclude=["project"], validate_unique=False)
+    job.full_clean(exclude=["project", "style"], validate_unique=False)
     # The attempt number too: a worker whose run the sweep took back (and another worker
     # started again) is on an older attempt, and none of its writes may land.
     moved = Job.objects.filter(id=job.id, state=was, attempts=was_attempts).update(
@@ -154,3 +161,16 @@ def job_engine_set(*, job: Job, engine: str, model_name: str) -> None:
     """Record which engine and model a running job uses."""
     job.engine, job.model_name = engine, model_name
     Job.objects.filter(id=job.id).update(engine=engine, model_name=model_name)
+
+
+def job_target_failed(*, job: Job, user_message: str) -> None:
+    """What a job's failure does to what it worked on: a separation fails its song, a grain library
+    its style sound (the other jobs' targets stay as they were: a failed export leaves the song
+    ready). Call it in the transaction that fails the job."""
+    from domain.services.projects import project_set_status
+    from domain.services.remix import style_set_failed
+
+    if job.kind == Job.Kind.SEPARATE:
+        project_set_status(project=job.project, status=Project.Status.FAILED, error=user_message)
+    elif job.kind == Job.Kind.STYLE:
+        style_set_failed(style=job.style, user_error=user_message)

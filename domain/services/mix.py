@@ -13,7 +13,8 @@ from django.utils.translation import gettext as _
 
 from domain.exceptions import ErrorCode, IsoMixError, PresetLimit
 from domain.mix import LOOP_END_SLACK_S, MIX_PRESET_NAME_MAX, MIX_PRESETS_MAX, MixSettings
-from domain.models import STEM_ORDER, MixPreset, MixState, Project
+from domain.models import MixPreset, MixState, Project
+from domain.selectors import mixer_kinds
 
 
 def mix_settings_for_project(*, project: Project, mix: MixSettings) -> MixSettings:
@@ -23,7 +24,7 @@ def mix_settings_for_project(*, project: Project, mix: MixSettings) -> MixSettin
     or its loop ends past the song (by more than ``LOOP_END_SLACK_S``).
     """
     stems = list(project.stems.all())
-    kinds = sorted((s.kind for s in stems), key=STEM_ORDER.index)
+    kinds = mixer_kinds(project=project)
     unknown = sorted(set(mix.stems) - set(kinds))
     if unknown:
         raise IsoMixError(

@@ -18,6 +18,7 @@ from domain import storage_keys
 from domain.exceptions import ErrorCode, JobGone
 from domain.models import Export, Project, Stem
 from domain.services.files import storage_delete_on_commit, storage_put
+from domain.services.remix import remix_keys
 from domain.services.uploads import InspectedUpload
 
 
@@ -89,6 +90,7 @@ def project_delete(*, project: Project) -> None:
         keys = [project.original_key]
         keys += [k for s in stems for k in (s.file_key, s.preview_key)]
         keys += [e.file_key for e in Export.objects.filter(project=project)]
+        keys += remix_keys(project=project)
         project.delete()
         shared = _stem_keys_in_use(keys)
         storage_delete_on_commit([k for k in keys if k not in shared])

@@ -4,7 +4,8 @@ Every actor: load the job → return if it is finished → mark it running → r
 pipeline with a progress callback → save through domain services → mark it done.
 Re-running an actor writes the same keys, so a retry or a resumed job is safe.
 This module holds the house actor, the job runner, separation and export; the karaoke jobs
-(analysis, lyrics) are in :mod:`model.actors.karaoke`.
+(analysis, lyrics) are in :mod:`model.actors.karaoke`, the granular remix's (grain libraries,
+remixes) in :mod:`model.actors.remix`.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from domain.exceptions import ErrorCode, IsoMixError, JobConflict, JobGone
 from domain.log_context import job_id_var
 from domain.mix import MixSettings
 from domain.models import Export, Job, Project
-from domain.selectors import project_with_stems_by_sha
+from domain.selectors import project_with_stems_by_sha, remix_latest_done
 from domain.services import (
     export_file_save,
     job_engine_set,
@@ -36,6 +37,7 @@ from domain.services import (
     job_mark_enqueued,
     job_progress_set,
     job_set_state,
+    job_target_failed,
     project_set_status,
     stems_save,
     stems_share,
@@ -111,7 +113,7 @@ def _run_job_logged(
     stages: Stages | Callable[[Job], Stages],
     then: Callable[[Job], None] | None,
 ) -> None:
-    job = Job.objects.select_related("project").filter(id=job_id).first()
+    job = Job.objects.select_related("project", "style").filter(id=job_id).first()
     if job is None or job.state != Job.State.QUEUED:
         # Finished, deleted, or taken by another worker: a message delivered twice (the
         # broker's own redelivery beside the stale-job sweep) must not run the job twice.
@@ -232,8 +234,7 @@ def _fail(job: Job, *, technical: str, user_message: str) -> None:
         with transaction.atomic():
             job_set_state(job=job, state=Job.State.FAILED, error=technical, user_error=user_message)
             quota_release(job_id=job.id)  # a failed job costs nothing
-            if job.kind == Job.Kind.SEPARATE:
-                project_set_status(project=job.project, status=Project.Status.FAILED, error=user_message)
+            job_target_failed(job=job, user_message=user_message)
     except (JobGone, JobConflict):
         logger.info("job %s: gone before its failure could be recorded", job.id)
 
@@ -299,10 +300,15 @@ def separate_stems_priority(job_id: str) -> None:
 def _export(job: Job, progress: Progress) -> None:
     export = job.export
     project = job.project
-    stems = {s.kind: s for s in project.stems.all()}
+    keys = {s.kind: s.file_key for s in project.stems.all()}
+    remix = remix_latest_done(project=project)  # its re-voiced stems play in the mixer beside the song's
+    if remix is not None:
+        keys.update({t.track: t.file_key for t in remix.tracks.all()})
     mix = MixSettings.from_json(export.settings)
+    # Re-voiced stems only when the mixer had them (an export asked before the remix was made did not).
+    keys = {kind: key for kind, key in keys.items() if kind in mix.stems or not kind.startswith("remix_")}
     with ExitStack() as stack, work_dir(kind=WorkDirKind.EXPORT) as tmpdir:
-        paths = {kind: stack.enter_context(storage_local_copy(s.file_key)) for kind, s in stems.items()}
+        paths = {kind: stack.enter_context(storage_local_copy(key)) for kind, key in keys.items()}
         progress.update("render", 0.0)
         karaoke_bundle = export.format == Export.Format.KARAOKE
         fmt = Export.Format.MP3 if karaoke_bundle else export.format  # a bundle holds the mix as MP3
@@ -334,7 +340,7 @@ def export_mix_priority(job_id: str) -> None:
     run_job(job_id, _export, _EXPORT_STAGES)
 
 
-from model.actors import karaoke  # noqa: E402  (its actors use the house decorator above)
+from model.actors import karaoke, remix  # noqa: E402  (their actors use the house decorator above)
 
 _ACTORS = {
     (Job.Kind.SEPARATE, False): separate_stems,
@@ -342,9 +348,11 @@ _ACTORS = {
     (Job.Kind.EXPORT, False): export_mix,
     (Job.Kind.EXPORT, True): export_mix_priority,
     **karaoke.ACTORS,
+    **remix.ACTORS,
 }
-_TRANSIENT_MESSAGES.update(karaoke.TRANSIENT_MESSAGES)
-_ENGINE_MESSAGES.update(karaoke.ENGINE_MESSAGES)
+for _jobs in (karaoke, remix):
+    _TRANSIENT_MESSAGES.update(_jobs.TRANSIENT_MESSAGES)
+    _ENGINE_MESSAGES.update(_jobs.ENGINE_MESSAGES)
 
 
 def actor_for_job(job: Job) -> dramatiq.Actor:

@@ -31,11 +31,13 @@ from domain.services import (
     job_create,
     job_mark_enqueued,
     job_set_state,
+    job_target_failed,
     mix_settings_for_project,
     project_create,
     project_delete,
     project_set_status,
     storage_delete_now,
+    style_set_pending,
     upload_inspect,
 )
 
@@ -223,11 +225,13 @@ def _export_bitrate(*, fmt: str, bitrate_kbps: int | None, limits: PlanLimits) -
 def job_retry(*, job: Job) -> Job:
     """Queue a failed job again (the operator's retry)."""
     with transaction.atomic():
-        job = Job.objects.select_for_update().select_related("project").get(id=job.id)
+        job = Job.objects.select_for_update().select_related("project", "style").get(id=job.id)
         job_set_state(job=job, state=Job.State.QUEUED)
         quota_reopen(job_id=job.id)
         if job.kind == Job.Kind.SEPARATE:
             project_set_status(project=job.project, status=Project.Status.PENDING)
+        elif job.kind == Job.Kind.STYLE:
+            style_set_pending(style=job.style)
         _enqueue_on_commit(job)
     return job
 
@@ -284,15 +288,14 @@ def jobs_sweep(
     stale = Job.objects.filter(state=Job.State.RUNNING, heartbeat_at__lt=now - timedelta(seconds=stale_after_s))
     for job_id in stale.values_list("id", flat=True):
         with transaction.atomic():
-            job = Job.objects.select_for_update().select_related("project").get(id=job_id)
+            job = Job.objects.select_for_update().select_related("project", "style").get(id=job_id)
             if job.state != Job.State.RUNNING:
                 continue
             if job.attempts >= MAX_ATTEMPTS:
                 job_set_state(job=job, state=Job.State.FAILED, error="worker stopped heartbeating",
                               user_error=str(WORKER_LOST_MESSAGE))  # fmt: skip
                 quota_release(job_id=job.id)
-                if job.kind == Job.Kind.SEPARATE:
-                    project_set_status(project=job.project, status=Project.Status.FAILED, error=job.user_error)
+                job_target_failed(job=job, user_message=job.user_error)
                 failed.append(str(job.id))
             else:
                 job_set_state(job=job, state=Job.State.QUEUED)

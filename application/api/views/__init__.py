@@ -9,6 +9,18 @@ from application.api.views.exports import ExportCreateApi, ExportDetailApi, Expo
 from application.api.views.karaoke import AnalysisApi, LyricsApi
 from application.api.views.mix import MixPresetDetailApi, MixPresetsApi, MixStateApi
 from application.api.views.projects import ProjectDetailApi, ProjectsApi
+from application.api.views.remix import (
+    RemixDetailApi,
+    RemixDownloadApi,
+    RemixesApi,
+    RemixStemDownloadApi,
+    RemixStemPeaksApi,
+    RemixStemPreviewApi,
+    StyleAudioApi,
+    StyleDetailApi,
+    StyleGrainAudioApi,
+    StylesApi,
+)
 from application.api.views.stems import StemDownloadApi, StemPeaksApi, StemPreviewApi, StemsArchiveApi
 
 __all__ = [
@@ -26,6 +38,16 @@ __all__ = [
     "MixStateApi",
     "ProjectDetailApi",
     "ProjectsApi",
+    "RemixDetailApi",
+    "RemixDownloadApi",
+    "RemixesApi",
+    "RemixStemDownloadApi",
+    "RemixStemPeaksApi",
+    "RemixStemPreviewApi",
+    "StyleAudioApi",
+    "StyleDetailApi",
+    "StyleGrainAudioApi",
+    "StylesApi",
     "StemDownloadApi",
     "StemPeaksApi",
     "StemPreviewApi",

@@ -112,6 +112,8 @@ class Job(models.Model):
         ANALYSE = "analyse", _("Analyse beats and key")
         LYRICS = "lyrics", _("Lyrics")
         EXPORT = "export", _("Export mix")
+        STYLE = "style", _("Grain library")
+        REMIX = "remix", _("Remix")
 
     class State(models.TextChoices):
         QUEUED = "queued", _("Queued")
@@ -123,7 +125,9 @@ class Job(models.Model):
     FINISHED = (State.DONE, State.FAILED, State.CANCELLED)
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="jobs")
+    #: What the job works on: a song (every kind but ``style``) or a style sound (``style``).
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="jobs", null=True, blank=True)
+    style = models.ForeignKey("domain.StyleSound", on_delete=models.CASCADE, related_name="jobs", null=True, blank=True)
     kind = models.CharField(max_length=16, choices=Kind.choices)
     state = models.CharField(max_length=16, choices=State.choices, default=State.QUEUED, db_index=True)
     progress = models.PositiveSmallIntegerField(default=0)
@@ -147,9 +151,23 @@ class Job(models.Model):
 
     class Meta:
         ordering = ["created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(kind="style", project__isnull=True, style__isnull=False)
+                    | (~models.Q(kind="style") & models.Q(project__isnull=False, style__isnull=True))
+                ),
+                name="job_one_target",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} · {self.state}"
+
+    @property
+    def owner_id(self) -> int:
+        """Whose work this is (its song's or its style sound's owner)."""
+        return self.style.owner_id if self.project_id is None else self.project.owner_id
 
     @property
     def duration_s(self) -> float | None:

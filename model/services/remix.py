@@ -1,0 +1,142 @@
+"""Starting the granular remix's work: style sounds that become grain libraries, and remixes.
+
+A style upload is all or nothing: every file is checked by its content before any is stored,
+and one bad file refuses the request (naming it) with nothing left behind. A grain-library job
+per sound runs on the cpu queue; it takes no slot of the plan's jobs at once (a 20-sound upload
+is one user action, and each job takes well under a second per sound). A remix is one job,
+reserved against the plan's remixes of the month and its jobs at once.
+"""
+
+from __future__ import annotations
+
+from contextlib import ExitStack
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from business.models import UsageRecord
+from business.quotas import quota_reserve
+from business.selectors import plan_limits_for_user
+from domain.exceptions import ErrorCode, IsoMixError, NotReady
+from domain.models import Job, Project, Remix, StyleSound
+from domain.remix import (
+    STYLE_FILES_MAX,
+    STYLE_MAX_BYTES,
+    STYLE_MAX_DURATION_S,
+    STYLES_PER_USER_MAX,
+    remix_stems_from_json,
+    remix_stems_to_json,
+)
+from domain.selectors import mixer_kinds, styles_ready_by_id
+from domain.services import job_create, remix_create, storage_delete_now, style_create, upload_inspect
+
+
+def _enqueue(job: Job) -> None:
+    from model.services import _enqueue_on_commit
+
+    _enqueue_on_commit(job)
+
+
+def style_limits_for(*, user: AbstractBaseUser) -> tuple[int, float]:
+    """The largest and longest style sound the user may upload: the house limits, or the plan's
+    where those are smaller."""
+    limits = plan_limits_for_user(user=user)
+    return min(STYLE_MAX_BYTES, limits.max_upload_bytes), min(STYLE_MAX_DURATION_S, limits.max_duration_s)
+
+
+def _name_file(exc: IsoMixError, *, index: int, name: str) -> None:
+    # The same error, saying which of the files it is about (the page shows it beside that file).
+    label = name or _("file %(n)d") % {"n": index + 1}
+    exc.message = _("%(file)s: %(error)s") % {"file": label, "error": exc.message}
+    exc.args = (exc.message,)
+    exc.extra = {**exc.extra, "file": name, "index": index}
+
+
+def styles_upload(*, owner: AbstractBaseUser, uploads: list[UploadedFile]) -> list[StyleSound]:
+    """Check every file, then store them all as style sounds and queue a grain-library job each.
+
+    Raises an ``IsoMixError`` naming the first bad file (``extra.file``, ``extra.index``), or
+    ``style_limit`` past the files of a request or the sounds a user keeps; nothing is stored.
+    """
+    if not uploads:
+        raise IsoMixError(_("Choose at least one sound file."), code=ErrorCode.INVALID_INPUT)
+    if len(uploads) > STYLE_FILES_MAX:
+        raise IsoMixError(
+            _("Upload at most %(max)d sounds at a time.") % {"max": STYLE_FILES_MAX},
+            code=ErrorCode.STYLE_LIMIT,
+            extra={"max_files": STYLE_FILES_MAX},
+        )
+    max_bytes, max_duration_s = style_limits_for(user=owner)
+    with ExitStack() as stack:
+        inspected = []
+        for index, upload in enumerate(uploads):
+            try:
+                inspected.append(
+                    stack.enter_context(
+                        upload_inspect(upload=upload, max_bytes=max_bytes, max_duration_s=max_duration_s)
+                    )
+                )
+            except IsoMixError as exc:
+                _name_file(exc, index=index, name=(upload.name or "")[:255])
+                raise
+        styles: list[StyleSound] = []
+        try:
+            with transaction.atomic():
+                # The owner's row first: two uploads at once cannot both pass the count below.
+                type(owner).objects.select_for_update().filter(pk=owner.pk).first()
+                kept = StyleSound.objects.filter(owner=owner).count()
+                if kept + len(uploads) > STYLES_PER_USER_MAX:
+                    raise IsoMixError(
+                        _("You can keep %(max)d style sounds: delete some to upload more.")
+                        % {"max": STYLES_PER_USER_MAX},
+                        code=ErrorCode.STYLE_LIMIT,
+                        extra={"max_styles": STYLES_PER_USER_MAX, "kept": kept},
+                    )
+                for upload, facts in zip(uploads, inspected, strict=True):
+                    style = style_create(owner=owner, inspected=facts, original_filename=upload.name or "")
+                    styles.append(style)
+                    _enqueue(job_create(style=style, kind=Job.Kind.STYLE))
+        except BaseException:
+            storage_delete_now([s.file_key for s in styles])
+            raise
+    return styles
+
+
+def remix_start(*, project: Project, user: AbstractBaseUser, stems: Any, settings: Any) -> Remix:
+    """Check a remix request against the song and the user's sounds, and queue it.
+
+    Raises ``IsoMixError`` (``invalid_input``, naming the field) for a malformed request or a style
+    sound the user has not got (ready), ``NotReady`` before the song's stems exist, and
+    ``QuotaExceeded`` (402) past the plan's remixes of the month or its jobs at once.
+    """
+    from model.pipelines.remix.settings import RemixSettings
+
+    if project.status != Project.Status.READY:
+        raise NotReady(_("The stems of this song are not ready yet."), code=ErrorCode.NOT_READY)
+    kinds = [k for k in mixer_kinds(project=project) if not k.startswith("remix_")]
+    try:
+        configs = remix_stems_from_json(stems, kinds=kinds)
+        remix_settings = RemixSettings.from_json(settings if settings is not None else {})
+    except (ValueError, TypeError) as exc:
+        raise IsoMixError(str(exc), code=ErrorCode.INVALID_INPUT, extra={"detail": str(exc)}) from exc
+    wanted = sorted({c.style for c in configs.values() if c.revoiced})
+    found = styles_ready_by_id(user=user, ids=wanted)
+    missing = [style_id for style_id in wanted if style_id not in found]
+    if missing:
+        raise IsoMixError(
+            _("Choose one of your ready style sounds for each stem to re-voice."),
+            code=ErrorCode.STYLE_NOT_READY,
+            extra={"styles": missing},
+        )
+    with transaction.atomic():
+        reservation = quota_reserve(user=user, amounts={UsageRecord.Metric.REMIXES: 1})
+        job = job_create(project=project, kind=Job.Kind.REMIX, priority=reservation.limits.priority)
+        reservation.attach(job_id=job.id)
+        remix = remix_create(
+            project=project, job=job, stems=remix_stems_to_json(configs), settings=remix_settings.to_json()
+        )
+        _enqueue(job)
+    return remix
