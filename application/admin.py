@@ -1,4 +1,5 @@
-"""The operators' view: users come from Django; projects, stems, jobs, exports and saved mixes here."""
+"""The operators' view: users come from Django; projects, stems, jobs, exports, saved mixes, style
+sounds and remixes here."""
 
 from __future__ import annotations
 
@@ -6,7 +7,22 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from domain.models import Analysis, Export, Job, Lyrics, LyricsVersion, MixPreset, MixState, Project, Stem, WorkerBeat
+from domain.models import (
+    Analysis,
+    Export,
+    Job,
+    Lyrics,
+    LyricsVersion,
+    MixPreset,
+    MixState,
+    Project,
+    Remix,
+    RemixStem,
+    Stem,
+    StyleSound,
+    WorkerBeat,
+)
+from domain.services import style_delete
 from model.services import analysis_start, job_retry, project_remove
 
 
@@ -94,9 +110,9 @@ class StemAdmin(admin.ModelAdmin):
 
 @admin.register(Job)
 class JobAdmin(admin.ModelAdmin):
-    list_display = ["id", "kind", "project", "state", "progress", "stage", "attempts", "engine", "created_at"]
+    list_display = ["id", "kind", "project", "style", "state", "progress", "stage", "attempts", "engine", "created_at"]
     list_filter = ["state", "kind", "engine"]
-    search_fields = ["project__name", "id"]
+    search_fields = ["project__name", "style__name", "id"]
     readonly_fields = [f.name for f in Job._meta.fields]
     actions = ["retry"]
 
@@ -145,3 +161,43 @@ class MixPresetAdmin(_ReadOnlyMixAdmin):
 class WorkerBeatAdmin(admin.ModelAdmin):
     list_display = ["name", "queues", "started_at", "seen_at"]
     readonly_fields = ["name", "queues", "started_at", "seen_at"]
+
+
+@admin.register(StyleSound)
+class StyleSoundAdmin(admin.ModelAdmin):
+    list_display = ["name", "owner", "status", "grain_count", "duration_s", "created_at"]
+    list_filter = ["status"]
+    search_fields = ["name", "owner__username"]
+    exclude = ["scatter"]
+    readonly_fields = [f.name for f in StyleSound._meta.fields if f.name != "scatter"]
+    inlines = [JobInline]
+    actions = ["delete_with_files"]
+
+    def get_actions(self, request: HttpRequest):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)  # it would leave the files behind
+        return actions
+
+    def delete_model(self, request: HttpRequest, obj: StyleSound) -> None:
+        style_delete(style=obj)
+
+    @admin.action(description="Delete selected style sounds and their files")
+    def delete_with_files(self, request: HttpRequest, queryset: QuerySet[StyleSound]) -> None:
+        for style in queryset:
+            style_delete(style=style)
+
+
+class RemixStemInline(admin.TabularInline):
+    model = RemixStem
+    extra = 0
+    can_delete = False
+    exclude = ["peaks"]
+    readonly_fields = ["kind", "file_key", "preview_key", "duration_s"]
+
+
+@admin.register(Remix)
+class RemixAdmin(admin.ModelAdmin):
+    list_display = ["id", "project", "job", "created_at"]
+    search_fields = ["project__name", "id"]
+    readonly_fields = ["project", "job", "stems", "settings", "file_key", "created_at"]
+    inlines = [RemixStemInline]

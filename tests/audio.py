@@ -50,3 +50,25 @@ def write_song(path: Path, *, duration_s: float = 4.0, sr: int = 44100, channels
     subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(src), *CODECS[fmt], str(path)], check=True)
     src.unlink()
     return path
+
+
+def style_sound(*, pitches_hz=(110.0, 220.0, 330.0), note_s: float = 0.3, gap_s: float = 0.2, sr: int = 44100):
+    """A "style sound" of shape (n,): one harmonic tone burst per pitch, each with a quick attack and
+    a decay, silence between them (so a grain library finds one grain per burst)."""
+    parts = []
+    t = np.arange(int(note_s * sr)) / sr
+    env = np.minimum(1.0, t / 0.005) * np.exp(-t / (note_s / 2))
+    for f0 in pitches_hz:
+        tone = sum(np.sin(2 * np.pi * k * f0 * t) / k for k in range(1, 5))
+        parts += [0.5 * env * tone / 2, np.zeros(int(gap_s * sr))]
+    return np.concatenate(parts).astype(np.float32)
+
+
+def style_wav(**kwargs) -> bytes:
+    """:func:`style_sound` as WAV bytes (mono, 16-bit), as a user would upload it."""
+    import io
+
+    sr = kwargs.get("sr", 44100)
+    buffer = io.BytesIO()
+    sf.write(buffer, style_sound(**kwargs), sr, format="WAV", subtype="PCM_16")
+    return buffer.getvalue()

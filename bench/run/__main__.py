@@ -25,7 +25,7 @@ from bench.run.web import bench_bodies
 
 ALL = ["quality", "speed", "dedup", "memory", "export", "quota", "webhooks", "upload", "mixer", "quota-burst",
        "recovery", "polling", "websockets", "recovery-production", "beats", "alignment", "transcription",
-       "karaoke-speed"]  # fmt: skip
+       "karaoke-speed", "remix-analysis", "remix"]  # fmt: skip
 
 
 def main() -> None:
@@ -55,6 +55,16 @@ def main() -> None:
         if "karaoke-speed" in only:
             print("karaoke-speed: analysis, transcription and alignment of a 3-min song…", flush=True)
             bench_karaoke_speed(rows)
+        if "remix-analysis" in only:
+            from bench.run.remix_analysis import bench_remix_analysis
+
+            print("remix-analysis: pitch tracking and grain libraries against librosa's pyin…", flush=True)
+            bench_remix_analysis(rows)
+        if "remix" in only:
+            from bench.run.remix import bench_remix
+
+            print("remix: re-voicing rendered songs' stems with generated style sounds…", flush=True)
+            bench_remix(rows)
         project = None
         if only & {"speed", "export", "mixer", "dedup"}:
             print("speed: separating a 3-min song through the job…", flush=True)

@@ -42,7 +42,7 @@ from domain.events import project_group
 from domain.mix import MixSettings
 from domain.models import Job, Project
 from model.engines.base import EngineError
-from tests.audio import song
+from tests.audio import song, style_wav
 from tests.factories import project_create_ready, user_create
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -304,6 +304,23 @@ async def test_every_message_the_server_sends_is_documented_and_every_documented
     await sync_to_async(run)(lyrics_song, lyrics)
     await says_what_was_committed(lyrics)
 
+    # And the user uploads a style sound (its job's events reach the library socket only), its
+    # grains are made, and the song's bass is re-voiced with it
+    from model.actors.remix import remix_song, style_grains
+    from model.services.remix import remix_start, styles_upload
+
+    sound = SimpleUploadedFile("kit.wav", style_wav())
+    styles = await sync_to_async(styles_upload)(owner=owner, uploads=[sound])
+    grains = await sync_to_async(Job.objects.get)(style=styles[0])
+    await sync_to_async(run)(style_grains, grains)
+    await says_what_was_committed(grains, project_status=False)
+    remix = await sync_to_async(remix_start)(
+        project=project, user=owner, stems={"bass": {"style": str(styles[0].id)}}, settings={}
+    )
+    remix_job = await sync_to_async(Job.objects.get)(id=remix.job_id)
+    await sync_to_async(run)(remix_song, remix_job)
+    await says_what_was_committed(remix_job)
+
     # And another song fails for good (an engine that cannot run it); an operator retries it, a
     # worker starts it and dies on its last attempt, and the stale-job sweep fails it
     failing = await upload(seed=2)
@@ -340,13 +357,15 @@ async def test_every_message_the_server_sends_is_documented_and_every_documented
     # And every message the document says the server sends was sent, on every channel
     for channel, messages in received.items():
         assert {m["type"] for m in messages} == set(channel_messages(channel)), channel
-    # And the library saw what each project socket saw
-    assert sorted(map(repr, received["project"])) == sorted(map(repr, received["library"]))
+    # And the library saw what each project socket saw, and the style sound's job besides
+    of_projects = [m for m in received["library"] if m["project"] is not None]
+    assert sorted(map(repr, received["project"])) == sorted(map(repr, of_projects))
+    assert {m["kind"] for m in received["library"] if m["project"] is None} == {Job.Kind.STYLE}
     # And the scenario went through every branch of the schema it can reach
     seen = received["library"]
     assert {m["state"] for m in seen} == set(Job.State.values) - {Job.State.CANCELLED}  # nothing cancels yet
     assert {m["kind"] for m in seen} == set(Job.Kind.values)
-    assert {m["project_status"] for m in seen} == set(Project.Status.values)
+    assert {m["project_status"] for m in seen} == {*Project.Status.values, None}
 
 
 @pytest.mark.django_db(transaction=True)

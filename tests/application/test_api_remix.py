@@ -1,0 +1,289 @@
+"""The granular remix's API: style sounds (upload, list, detail, audio, grains, delete) and remixes
+(start, list, detail, downloads), bad input refused with nothing left behind, others' objects 404."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+from django.core.files.uploadedfile import SimpleUploadedFile
+from rest_framework.test import APIClient
+
+from business.models import UsageRecord
+from domain.models import Job, Remix, StyleSound
+from model.actors.remix import remix_song, style_grains
+from tests.audio import style_wav
+from tests.factories import project_create_ready, user_create
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("empty_broker")]
+
+
+def _files(media: Path) -> list[Path]:
+    return sorted(p for p in media.rglob("*") if p.is_file() and "styles" in p.parts)
+
+
+def _upload(client: APIClient, *files: tuple[str, bytes]):
+    body = {"files": [SimpleUploadedFile(name, data) for name, data in files]}
+    return client.post("/api/v1/styles/", body, format="multipart")
+
+
+def _ready_style(client: APIClient, name: str = "kit.wav", **sound) -> dict:
+    response = _upload(client, (name, style_wav(**sound)))
+    assert response.status_code == 202, response.content
+    style = response.json()["results"][0]
+    style_grains.fn(style["job"]["id"])
+    return client.get(f"/api/v1/styles/{style['id']}/").json()
+
+
+def test_several_sounds_upload_at_once_and_each_becomes_a_grain_library(client, media):
+    response = _upload(client, ("bass.wav", style_wav(pitches_hz=(55.0, 82.4))), ("lead.wav", style_wav()))
+
+    assert response.status_code == 202, response.content
+    results = response.json()["results"]
+    assert [r["name"] for r in results] == ["bass", "lead"]
+    assert [r["status"] for r in results] == ["pending", "pending"]
+    assert all(r["job"]["state"] == "queued" for r in results)
+    for style in results:
+        style_grains.fn(style["job"]["id"])
+    bass = client.get(f"/api/v1/styles/{results[0]['id']}/").json()
+    assert bass["status"] == "ready"
+    assert bass["grain_count"] == 2
+    assert len(bass["scatter"]) == 2
+    assert [round(p["f0_hz"]) for p in sorted(bass["scatter"], key=lambda p: p["start_s"])] == [55, 82]
+    listed = client.get("/api/v1/styles/").json()
+    assert listed["count"] == 2
+    assert all(item["scatter"] == [] for item in listed["results"])  # the plot only in the detail
+
+
+def test_a_grain_plays_as_a_short_wav(client):
+    style = _ready_style(client)
+
+    response = client.get(f"/api/v1/styles/{style['id']}/grains/0/")
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "audio/wav"
+    audio, sr = sf.read(io.BytesIO(response.content))
+    assert sr == 44100
+    assert 0.2 < audio.shape[0] / sr < 0.5  # one 0.3-s burst (its silent tail trimmed by the split)
+    assert client.get(f"/api/v1/styles/{style['id']}/grains/{style['grain_count']}/").status_code == 404
+
+
+def test_the_sound_itself_plays(client):
+    style = _ready_style(client)
+
+    response = client.get(f"/api/v1/styles/{style['id']}/audio/")
+
+    assert response.status_code == 302
+    assert client.get(response["Location"]).status_code == 200
+
+
+def test_one_bad_file_refuses_the_upload_naming_it_and_keeps_nothing(client, media):
+    response = _upload(client, ("good.wav", style_wav()), ("evil.wav", b"<?php system($_GET['c']); ?>" * 50))
+
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == "invalid_audio"
+    assert body["extra"]["file"] == "evil.wav"
+    assert body["extra"]["index"] == 1
+    assert "evil.wav" in body["message"]
+    assert StyleSound.objects.count() == 0
+    assert Job.objects.count() == 0
+    assert _files(media) == []
+
+
+def test_a_sound_longer_than_two_minutes_is_refused(client, media):
+    buffer = io.BytesIO()
+    sf.write(buffer, np.zeros(8000 * 125, dtype=np.float32), 8000, format="WAV", subtype="PCM_16")
+
+    response = _upload(client, ("long.wav", buffer.getvalue()))
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "audio_too_long"
+    assert StyleSound.objects.count() == 0
+    assert _files(media) == []
+
+
+def test_more_than_twenty_files_are_refused(client, media):
+    data = style_wav(pitches_hz=(220.0,))
+
+    response = _upload(client, *[(f"s{i}.wav", data) for i in range(21)])
+
+    assert response.status_code == 400
+    assert StyleSound.objects.count() == 0
+    assert _files(media) == []
+
+
+def test_an_upload_without_files_is_a_clear_400(client):
+    response = client.post("/api/v1/styles/", {}, format="multipart")
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid_input"
+
+
+def test_a_file_over_the_size_limit_is_refused_as_it_streams(client, media, monkeypatch):
+    monkeypatch.setattr("model.services.remix.STYLE_MAX_BYTES", 50_000)
+
+    response = _upload(client, ("big.wav", style_wav(pitches_hz=(110.0,) * 4)))
+
+    assert response.status_code == 413
+    assert response.json()["code"] == "file_too_large"
+    assert StyleSound.objects.count() == 0
+
+
+def test_a_silent_sound_fails_its_job_with_a_plain_message(client):
+    buffer = io.BytesIO()
+    sf.write(buffer, np.zeros(44100, dtype=np.float32), 44100, format="WAV", subtype="PCM_16")
+    style = _upload(client, ("silence.wav", buffer.getvalue())).json()["results"][0]
+
+    style_grains.fn(style["job"]["id"])  # final: not retried (no exception for Dramatiq)
+
+    body = client.get(f"/api/v1/styles/{style['id']}/").json()
+    assert body["status"] == "failed"
+    assert body["job"]["state"] == "failed"
+    assert "silent" in body["user_error"]
+    assert Job.objects.get(id=style["job"]["id"]).attempts == 1
+
+
+def test_deleting_a_sound_removes_its_files(client, media):
+    style = _ready_style(client)
+    assert len(_files(media)) == 2  # the sound and its grains
+
+    response = client.delete(f"/api/v1/styles/{style['id']}/")
+
+    assert response.status_code == 204
+    assert StyleSound.objects.count() == 0
+    assert _files(media) == []
+
+
+def _other_client() -> APIClient:
+    other = APIClient()
+    other.force_authenticate(user_create())
+    return other
+
+
+def test_another_users_sound_is_a_404_everywhere(client):
+    style = _ready_style(client)
+    other = _other_client()
+
+    for url in (f"/api/v1/styles/{style['id']}/", f"/api/v1/styles/{style['id']}/audio/",
+                f"/api/v1/styles/{style['id']}/grains/0/"):  # fmt: skip
+        assert other.get(url).status_code == 404, url
+    assert other.delete(f"/api/v1/styles/{style['id']}/").status_code == 404
+    assert other.get("/api/v1/styles/").json()["count"] == 0
+    assert StyleSound.objects.filter(id=style["id"]).exists()
+
+
+# ---------------------------------------------------------------- remixes
+
+
+@pytest.fixture
+def project(user):
+    return project_create_ready(owner=user, duration_s=2.0)
+
+
+def _remix(client, project, style_id, **extra):
+    body = {
+        "stems": {"bass": {"style": style_id, "gain_db": -3, "wet": 0.8}, "vocals": {"enabled": False}},
+        "settings": {"grain_ms": 100, "seed": 7},
+        **extra,
+    }
+    return client.post(f"/api/v1/projects/{project.id}/remixes/", body, format="json")
+
+
+def test_a_remix_is_accepted_run_and_downloadable(client, project):
+    style = _ready_style(client, pitches_hz=(110.0, 220.0, 330.0, 440.0))
+
+    response = _remix(client, project, style["id"])
+
+    assert response.status_code == 202, response.content
+    remix = response.json()
+    assert remix["state"] == "queued"
+    assert remix["download_url"] is None
+    assert remix["stems"]["bass"] == {"style": style["id"], "gain_db": -3.0, "enabled": True, "wet": 0.8}
+    assert remix["stems"]["drums"]["style"] is None
+    assert remix["settings"]["grain_ms"] == 100
+    assert UsageRecord.objects.filter(metric=UsageRecord.Metric.REMIXES, job_id=remix["job"]).count() == 1
+    remix_song.fn(remix["job"])
+    done = client.get(f"/api/v1/remixes/{remix['id']}/").json()
+    assert done["state"] == "done"
+    assert [t["track"] for t in done["tracks"]] == ["remix_bass"]
+    download = client.get(done["download_url"])
+    assert download.status_code == 302
+    audio, sr = sf.read(io.BytesIO(b"".join(client.get(download["Location"]).streaming_content)))
+    assert sr == 44100
+    assert audio.shape == (88200, 2)
+    assert np.abs(audio).max() <= 10 ** (-1 / 20) + 1e-3
+    peaks = client.get(done["tracks"][0]["peaks_url"]).json()
+    assert peaks["kind"] == "bass"
+    assert len(peaks["peaks"]) == 100
+    listed = client.get(f"/api/v1/projects/{project.id}/remixes/").json()
+    assert [r["id"] for r in listed["results"]] == [remix["id"]]
+
+
+@pytest.mark.parametrize(
+    ("body", "needle"),
+    [
+        ({"stems": {"bass": {"style": "not-an-id"}}}, "stems.bass.style"),
+        ({"stems": {"vocals": {"style": "0" * 32}}}, "stems.vocals"),
+        ({"stems": {"bass": {"gain_db": 99}}}, "stems.bass.gain_db"),
+        ({"stems": {"bass": {"wet": float("nan")}}}, None),
+        ({"stems": {"bass": {"enabled": "yes"}}}, "stems.bass.enabled"),
+        ({"stems": {"kazoo": {}}}, "kazoo"),
+        ({"stems": {"bass": {"volume": 1}}}, "volume"),
+        ({"stems": {}}, "at least one"),
+        ({"stems": "all"}, None),
+        ({"stems": {"bass": {"style": "STYLE"}}, "settings": {"grain_ms": 5}}, "grain_ms"),
+        ({"stems": {"bass": {"style": "STYLE"}}, "settings": {"pitch_mapping": "on"}}, "pitch_mapping"),
+        ({"stems": {"bass": {"style": "STYLE"}}, "settings": {"tempo": 2}}, "tempo"),
+    ],
+)
+def test_a_bad_remix_request_is_a_400_naming_the_field_and_starts_nothing(client, project, body, needle):
+    style = _ready_style(client)
+    body = {"stems": body["stems"], **({"settings": body["settings"]} if "settings" in body else {})}
+    if isinstance(body["stems"], dict) and "bass" in body["stems"] and body["stems"]["bass"].get("style") == "STYLE":
+        body["stems"]["bass"]["style"] = style["id"]
+
+    response = client.post(f"/api/v1/projects/{project.id}/remixes/", body, format="json")
+
+    assert response.status_code == 400, response.content
+    assert response.json()["code"] in ("invalid_input", "parse_error")
+    if needle:
+        assert needle in response.json()["message"]
+    assert Remix.objects.count() == 0
+    assert not Job.objects.filter(kind=Job.Kind.REMIX).exists()
+
+
+def test_a_remix_with_another_users_sound_is_refused_like_a_missing_one(client, project):
+    other = _other_client()
+    theirs = _ready_style(other)
+
+    response = _remix(client, project, theirs["id"])
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "style_not_ready"
+    assert Remix.objects.count() == 0
+
+
+def test_another_users_remix_is_a_404_everywhere(client, project):
+    style = _ready_style(client)
+    remix = _remix(client, project, style["id"]).json()
+    remix_song.fn(remix["job"])
+    other = _other_client()
+
+    base = f"/api/v1/remixes/{remix['id']}/"
+    for url in (base, f"{base}download/", f"{base}stems/bass/", f"{base}stems/bass/preview/",
+                f"{base}stems/bass/peaks/", f"/api/v1/projects/{project.id}/remixes/"):  # fmt: skip
+        assert other.get(url).status_code == 404, url
+    assert _remix(other, project, style["id"]).status_code == 404
+
+
+def test_a_stem_the_remix_did_not_revoice_is_a_404(client, project):
+    style = _ready_style(client)
+    remix = _remix(client, project, style["id"]).json()
+    remix_song.fn(remix["job"])
+
+    assert client.get(f"/api/v1/remixes/{remix['id']}/stems/drums/").status_code == 404
+    assert client.get(f"/api/v1/remixes/{remix['id']}/stems/%00/").status_code == 404
