@@ -287,3 +287,35 @@ def test_a_stem_the_remix_did_not_revoice_is_a_404(client, project):
 
     assert client.get(f"/api/v1/remixes/{remix['id']}/stems/drums/").status_code == 404
     assert client.get(f"/api/v1/remixes/{remix['id']}/stems/%00/").status_code == 404
+
+
+def test_the_revoiced_stems_join_the_mixer_and_its_export(client, project):
+    from model.actors import export_mix
+
+    style = _ready_style(client)
+    remix = _remix(client, project, style["id"]).json()
+    remix_song.fn(remix["job"])
+
+    mix = client.get(f"/api/v1/projects/{project.id}/mix/").json()
+    assert list(mix["settings"]["stems"]) == ["vocals", "drums", "bass", "other", "remix_bass"]
+    saved = client.put(
+        f"/api/v1/projects/{project.id}/mix/",
+        {"stems": {"bass": {"mute": True}, "remix_bass": {"solo": True}}},
+        format="json",
+    )
+    assert saved.status_code == 200, saved.content
+    export = client.post(
+        f"/api/v1/projects/{project.id}/exports/", {"format": "wav", "stems": {"remix_bass": {"solo": True}}},
+        format="json",
+    ).json()  # fmt: skip
+    export_mix.fn(export["job"])
+    done = client.get(f"/api/v1/exports/{export['id']}/").json()
+    assert done["state"] == "done", done
+    location = client.get(done["download_url"])["Location"]
+    audio, _sr = sf.read(io.BytesIO(b"".join(client.get(location).streaming_content)))
+    # Only the re-voiced bass is heard, as the remix made it.
+    track = client.get(f"/api/v1/remixes/{remix['id']}/stems/bass/")["Location"]
+    revoiced, _sr = sf.read(io.BytesIO(b"".join(client.get(track).streaming_content)))
+    assert np.sqrt(np.mean(audio**2)) > 0.01
+    n = min(len(audio), len(revoiced))
+    assert np.abs(audio[:n] - revoiced[:n]).max() < 2e-3
