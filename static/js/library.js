@@ -128,6 +128,7 @@ class Library {
 
   onEvent(event) {
     if (event.type !== "job.progress") return;
+    if (event.project === null) return; // a style sound's job: the style library page follows those
     const row = this.rows.get(String(event.project));
     if (!row) {
       // A project this page has not seen (uploaded in another tab): REST has its row.
