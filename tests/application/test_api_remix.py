@@ -16,7 +16,7 @@ from business.models import UsageRecord
 from domain.models import Job, Remix, StyleSound
 from model.actors.remix import remix_song, style_grains
 from tests.audio import style_wav
-from tests.factories import project_create_ready, user_create
+from tests.factories import project_create_ready, user_create, user_make_pro
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("empty_broker")]
 
@@ -85,7 +85,7 @@ def test_one_bad_file_refuses_the_upload_naming_it_and_keeps_nothing(client, med
 
     assert response.status_code == 400
     body = response.json()
-    assert body["code"] == "invalid_audio"
+    assert body["code"] in ("invalid_audio", "unsupported_format")
     assert body["extra"]["file"] == "evil.wav"
     assert body["extra"]["index"] == 1
     assert "evil.wav" in body["message"]
@@ -147,11 +147,12 @@ def test_a_silent_sound_fails_its_job_with_a_plain_message(client):
     assert Job.objects.get(id=style["job"]["id"]).attempts == 1
 
 
-def test_deleting_a_sound_removes_its_files(client, media):
+def test_deleting_a_sound_removes_its_files(client, media, django_capture_on_commit_callbacks):
     style = _ready_style(client)
     assert len(_files(media)) == 2  # the sound and its grains
 
-    response = client.delete(f"/api/v1/styles/{style['id']}/")
+    with django_capture_on_commit_callbacks(execute=True):  # files go once the deletion commits
+        response = client.delete(f"/api/v1/styles/{style['id']}/")
 
     assert response.status_code == 204
     assert StyleSound.objects.count() == 0
@@ -229,7 +230,7 @@ def test_a_remix_is_accepted_run_and_downloadable(client, project):
         ({"stems": {"bass": {"style": "not-an-id"}}}, "stems.bass.style"),
         ({"stems": {"vocals": {"style": "0" * 32}}}, "stems.vocals"),
         ({"stems": {"bass": {"gain_db": 99}}}, "stems.bass.gain_db"),
-        ({"stems": {"bass": {"wet": float("nan")}}}, None),
+        ('{"stems": {"bass": {"wet": NaN}}}', None),
         ({"stems": {"bass": {"enabled": "yes"}}}, "stems.bass.enabled"),
         ({"stems": {"kazoo": {}}}, "kazoo"),
         ({"stems": {"bass": {"volume": 1}}}, "volume"),
@@ -242,11 +243,14 @@ def test_a_remix_is_accepted_run_and_downloadable(client, project):
 )
 def test_a_bad_remix_request_is_a_400_naming_the_field_and_starts_nothing(client, project, body, needle):
     style = _ready_style(client)
-    body = {"stems": body["stems"], **({"settings": body["settings"]} if "settings" in body else {})}
-    if isinstance(body["stems"], dict) and "bass" in body["stems"] and body["stems"]["bass"].get("style") == "STYLE":
-        body["stems"]["bass"]["style"] = style["id"]
-
-    response = client.post(f"/api/v1/projects/{project.id}/remixes/", body, format="json")
+    url = f"/api/v1/projects/{project.id}/remixes/"
+    if isinstance(body, str):  # what a JSON encoder will not write (NaN)
+        response = client.post(url, body, content_type="application/json")
+    else:
+        stems = body["stems"]
+        if isinstance(stems, dict) and stems.get("bass", {}).get("style") == "STYLE":
+            stems["bass"]["style"] = style["id"]
+        response = client.post(url, body, format="json")
 
     assert response.status_code == 400, response.content
     assert response.json()["code"] in ("invalid_input", "parse_error")
@@ -289,9 +293,10 @@ def test_a_stem_the_remix_did_not_revoice_is_a_404(client, project):
     assert client.get(f"/api/v1/remixes/{remix['id']}/stems/%00/").status_code == 404
 
 
-def test_the_revoiced_stems_join_the_mixer_and_its_export(client, project):
+def test_the_revoiced_stems_join_the_mixer_and_its_export(client, project, user):
     from model.actors import export_mix
 
+    user_make_pro(user)  # a WAV export, to compare samples
     style = _ready_style(client)
     remix = _remix(client, project, style["id"]).json()
     remix_song.fn(remix["job"])
@@ -300,7 +305,7 @@ def test_the_revoiced_stems_join_the_mixer_and_its_export(client, project):
     assert list(mix["settings"]["stems"]) == ["vocals", "drums", "bass", "other", "remix_bass"]
     saved = client.put(
         f"/api/v1/projects/{project.id}/mix/",
-        {"stems": {"bass": {"mute": True}, "remix_bass": {"solo": True}}},
+        {"settings": {"stems": {"bass": {"mute": True}, "remix_bass": {"solo": True}}}},
         format="json",
     )
     assert saved.status_code == 200, saved.content

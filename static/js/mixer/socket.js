@@ -2,7 +2,7 @@
  * Live project updates: a WebSocket on `/ws/projects/<id>/` with REST as the source of truth.
  *
  * - Every socket message is handed to `onEvent` as parsed JSON; the server sends
- *   `{"type": "job.progress", "project", "job", "kind", "state", "progress", "stage",
+ *   `{"type": "job.progress", "project", "style", "job", "kind", "state", "progress", "stage",
  *   "project_status", "user_error"}` (the same names as in Python).
  * - On every (re)connect the project is re-read from REST (`onSnapshot`), because events
  *   sent while the socket was down are lost.
