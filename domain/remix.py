@@ -3,7 +3,7 @@
 A style sound is a short recording of the user's (a drum kit, a bass, a vocal chop) that a job
 cuts into grains; a remix re-plays the song's drums, bass and other stems note for note with
 the grains of the sounds chosen for them. The API, the pages and the job read the figures
-below. Django-free, like :mod:`domain.mix`.
+below; its refusals are the API's, in the user's language.
 """
 
 from __future__ import annotations
@@ -14,6 +14,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils.translation import gettext as _
+
+from domain.exceptions import ErrorCode, IsoMixError
 from domain.mix import GAIN_DB_MAX, GAIN_DB_MIN
 
 #: One style sound: at most this large and this long (a kit or a phrase, not a song), and at
@@ -58,43 +61,50 @@ class RemixStemConfig:
 _STEM_FIELDS = {"style", "gain_db", "enabled", "wet"}
 
 
-def _number(name: str, value: Any, low: float, high: float) -> float:
+def _invalid(field: str, message: str) -> IsoMixError:
+    return IsoMixError(message, code=ErrorCode.INVALID_INPUT, extra={"fields": {field: [message]}})
+
+
+def _number(field: str, value: Any, low: float, high: float) -> float:
     # "not low <= value <= high" is also true for NaN.
     if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
-        raise ValueError(f"{name} must be a number within {low}..{high}")
+        raise _invalid(field, _("%(field)s takes a number from %(low)s to %(high)s.") % {
+            "field": field, "low": plain_number(low), "high": plain_number(high)})  # fmt: skip
     return float(value)
 
 
 def remix_stems_from_json(data: Any, *, kinds: Iterable[str]) -> dict[str, RemixStemConfig]:
     """The request's ``stems`` object, checked, with one entry per stem of the song (``kinds``).
 
-    A stem the request does not name is mixed in as it is, at 0 dB. Raises ``ValueError`` with a
-    message naming the field (``stems.bass.wet``) for anything else: an unknown stem or field, a
-    wrong type, a number out of range, a style on a stem that is not re-voiced, no stem re-voiced.
+    A stem the request does not name is mixed in as it is, at 0 dB. Raises ``IsoMixError``
+    (``invalid_input``, ``extra.fields`` naming the field, as ``stems.bass.wet``) for anything
+    else: an unknown stem or field, a wrong type, a number out of range, a style on a stem that is
+    not re-voiced, no stem re-voiced.
     """
     kinds = list(kinds)
     if not isinstance(data, Mapping):
-        raise ValueError("stems must be an object of the song's stems")
-    unknown = [k for k in data if k not in kinds]
+        raise _invalid("stems", _("stems is an object with one entry per stem of the song."))
+    unknown = [str(k) for k in data if k not in kinds]
     if unknown:
-        raise ValueError(f"the song has no stem called {', '.join(map(str, unknown[:6]))}")
+        raise _invalid("stems", _("This song has no stem called %(kinds)s.") % {"kinds": ", ".join(unknown[:6])})
     configs = {}
     for kind in kinds:
         entry = data.get(kind, {})
         if not isinstance(entry, Mapping):
-            raise ValueError(f"stems.{kind} must be an object")
-        extra = set(entry) - _STEM_FIELDS
+            raise _invalid(f"stems.{kind}", _("stems.%(kind)s is an object of settings.") % {"kind": kind})
+        extra = sorted(str(k) for k in set(entry) - _STEM_FIELDS)
         if extra:
-            raise ValueError(f"stems.{kind} has no field {', '.join(sorted(map(str, extra))[:6])}")
+            raise _invalid(f"stems.{kind}", _("stems.%(kind)s has no setting called %(names)s.") % {
+                "kind": kind, "names": ", ".join(extra[:6])})  # fmt: skip
         style = entry.get("style")
         if style is not None:
             if kind not in REVOICED_KINDS:
-                raise ValueError(f"stems.{kind}: only {', '.join(REVOICED_KINDS)} are re-voiced")
+                raise _invalid(f"stems.{kind}.style", _("Only the drums, the bass and the other stem are re-voiced."))
             if not isinstance(style, str) or not _UUID.match(style):
-                raise ValueError(f"stems.{kind}.style must be a style sound's id")
+                raise _invalid(f"stems.{kind}.style", _("stems.%(kind)s.style is a style sound's id.") % {"kind": kind})
         enabled = entry.get("enabled", True)
         if not isinstance(enabled, bool):
-            raise ValueError(f"stems.{kind}.enabled must be true or false")
+            raise _invalid(f"stems.{kind}.enabled", _("stems.%(kind)s.enabled is true or false.") % {"kind": kind})
         configs[kind] = RemixStemConfig(
             kind=kind,
             style=style.lower() if style is not None else None,
@@ -103,7 +113,7 @@ def remix_stems_from_json(data: Any, *, kinds: Iterable[str]) -> dict[str, Remix
             wet=_number(f"stems.{kind}.wet", entry.get("wet", 1.0), WET_MIN, WET_MAX),
         )
     if not any(c.revoiced for c in configs.values()):
-        raise ValueError("choose a style sound for at least one of drums, bass and other")
+        raise _invalid("stems", _("Choose a style sound for at least one of the drums, the bass and the other stem."))
     return configs
 
 
@@ -123,6 +133,11 @@ def remix_stems_load(data: Mapping[str, Any]) -> dict[str, RemixStemConfig]:
         )
         for kind, entry in data.items()
     }
+
+
+def plain_number(value: float) -> str:
+    """``20.0`` → ``"20"``, ``0.06`` → ``"0.06"``, ``2147483647`` → ``"2147483647"`` (for messages)."""
+    return str(int(value)) if float(value).is_integer() else str(value)
 
 
 def db_to_gain(gain_db: float) -> float:

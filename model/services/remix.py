@@ -112,16 +112,11 @@ def remix_start(*, project: Project, user: AbstractBaseUser, stems: Any, setting
     sound the user has not got (ready), ``NotReady`` before the song's stems exist, and
     ``QuotaExceeded`` (402) past the plan's remixes of the month or its jobs at once.
     """
-    from model.pipelines.remix.settings import RemixSettings
-
     if project.status != Project.Status.READY:
         raise NotReady(_("The stems of this song are not ready yet."), code=ErrorCode.NOT_READY)
     kinds = [k for k in mixer_kinds(project=project) if not k.startswith("remix_")]
-    try:
-        configs = remix_stems_from_json(stems, kinds=kinds)
-        remix_settings = RemixSettings.from_json(settings if settings is not None else {})
-    except (ValueError, TypeError) as exc:
-        raise IsoMixError(str(exc), code=ErrorCode.INVALID_INPUT, extra={"detail": str(exc)}) from exc
+    configs = remix_stems_from_json(stems, kinds=kinds)
+    remix_settings = _remix_settings(settings if settings is not None else {})
     wanted = sorted({c.style for c in configs.values() if c.revoiced})
     found = styles_ready_by_id(user=user, ids=wanted)
     missing = [style_id for style_id in wanted if style_id not in found]
@@ -140,3 +135,27 @@ def remix_start(*, project: Project, user: AbstractBaseUser, stems: Any, setting
         )
         _enqueue(job)
     return remix
+
+
+def _remix_settings(data: Any):
+    """The request's ``settings``, or an ``invalid_input`` naming the field, in the user's words."""
+    from model.pipelines.remix.settings import RANGES, RemixSettings, SettingsError
+
+    try:
+        return RemixSettings.from_json(data)
+    except SettingsError as exc:
+        field = f"settings.{exc.field}" if exc.field != "settings" else "settings"
+        if exc.field == "settings":
+            message = _("settings is an object of named remix settings.")
+        elif exc.field in RANGES:
+            low, high = RANGES[exc.field]
+            message = _("%(field)s takes a number from %(low)s to %(high)s.") % {
+                "field": field,
+                "low": low,
+                "high": high,
+            }
+        elif exc.field in ("pitch_mapping", "envelope", "snap_to_beats"):
+            message = _("%(field)s is true or false.") % {"field": field}
+        else:
+            message = _("There is no remix setting called %(name)s.") % {"name": exc.field[:40]}
+        raise IsoMixError(message, code=ErrorCode.INVALID_INPUT, extra={"fields": {field: [message]}}) from exc
