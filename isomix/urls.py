@@ -57,6 +57,8 @@ urlpatterns = [
     path("projects/", pages.library, name="library"),
     path("projects/<uuid:project_id>/", pages.project_detail, name="project_detail"),
     path("projects/<uuid:project_id>/delete/", pages.project_delete, name="project_delete"),
+    path("projects/<uuid:project_id>/remix/", pages.project_remix, name="project_remix"),
+    path("styles/", pages.styles_library, name="styles"),
     path("api/v1/", include("application.api.urls")),
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),

@@ -5,6 +5,8 @@ from application.pages.billing import account, account_delete, account_email, pr
 from application.pages.language import language_set
 from application.pages.library import library
 from application.pages.project import project_delete, project_detail
+from application.pages.remix import project_remix
+from application.pages.styles import styles_library
 
 __all__ = [
     "account",
@@ -16,5 +18,7 @@ __all__ = [
     "pricing",
     "project_delete",
     "project_detail",
+    "project_remix",
     "signup",
+    "styles_library",
 ]

@@ -8,6 +8,10 @@ bundle is not one of the formats listed: the mixer's script offers it once the s
 
 The mixer page also shows the song's analysis (read by its script from ``analysis_url``) and its
 processing steps: the newest separation, analysis and lyrics job, kept current over the socket.
+
+When the song has a finished remix, the newest one's re-voiced stems follow the song's own as
+more strips (``remix_drums``, ...): each with its own fader, mute, solo and pan, saved with the
+mix and sent in an export's ``stems`` like any other.
 """
 
 from __future__ import annotations
@@ -28,8 +32,9 @@ from application.api.downloads import signed_download_redirect
 from business.exceptions import PlanRequired, upgrade_url
 from business.selectors import PlanLimits, plan_for_user
 from domain.mix import mixer_ranges, stem_filename
-from domain.models import Export, Job, Project, Stem
-from domain.selectors import project_get_for_user, stems_ordered
+from domain.models import Export, Job, Project, RemixStem, Stem
+from domain.remix import REVOICED_KINDS
+from domain.selectors import project_get_for_user, remix_latest_done, stems_ordered
 from model.services import export_allowed_check, project_remove
 
 #: The mixer page's ES modules (main.js and everything it imports, pitch-shift.js included,
@@ -54,7 +59,12 @@ MIXER_MODULES = tuple(
 
 @dataclass(frozen=True)
 class StripView:
-    """One stem's channel strip as the mixer template renders it, with the URLs its script reads."""
+    """One stem's channel strip as the mixer template renders it, with the URLs its script reads.
+
+    ``kind`` is the strip's key in the mixer (and in the mix settings): a stem kind of the song,
+    or a re-voiced stem's track (``remix_drums``), whose ``source_kind`` (``drums``) gives it
+    its colour.
+    """
 
     kind: str
     label: str
@@ -62,6 +72,8 @@ class StripView:
     preview_url: str
     peaks_url: str
     download_url: str
+    source_kind: str = ""
+    revoiced: bool = False
 
 
 def _preview_link(*, project: Project, stem: Stem) -> str:
@@ -94,6 +106,50 @@ def _strips(*, project: Project, stems: list[Stem]) -> list[StripView]:
         )
         for number, stem in enumerate(stems, start=1)
     ]
+
+
+def _remix_preview_link(*, project: Project, track: RemixStem) -> str:
+    """As :func:`_preview_link`, for a re-voiced stem (the remix preview API's URL as fallback)."""
+    ext = track.preview_key.rsplit(".", 1)[-1]
+    try:
+        response = signed_download_redirect(
+            key=track.preview_key,
+            filename=stem_filename(project_name=project.name, kind=track.track, ext=ext),
+            as_attachment=False,
+        )
+    except Http404:
+        return reverse("api:remix-stem-preview", kwargs={"remix_id": track.remix_id, "kind": track.kind})
+    return response["Location"]
+
+
+def _remix_strips(*, project: Project, tracks: list[RemixStem], first_number: int) -> list[StripView]:
+    """The re-voiced stems' strips, numbered on from the song's own."""
+
+    def url(name: str, track: RemixStem) -> str:
+        return reverse(name, kwargs={"remix_id": track.remix_id, "kind": track.kind})
+
+    return [
+        StripView(
+            kind=track.track,
+            label=track.label,
+            number=number,
+            preview_url=_remix_preview_link(project=project, track=track),
+            peaks_url=url("api:remix-stem-peaks", track),
+            download_url=url("api:remix-stem-download", track),
+            source_kind=track.kind,
+            revoiced=True,
+        )
+        for number, track in enumerate(tracks, start=first_number)
+    ]
+
+
+def _revoiced_tracks(project: Project) -> list[RemixStem]:
+    """The newest finished remix's re-voiced stems, in the song's stem order (none without one)."""
+    remix = remix_latest_done(project=project)
+    if remix is None:
+        return []
+    order = {kind: i for i, kind in enumerate(REVOICED_KINDS)}
+    return sorted(remix.tracks.all(), key=lambda t: order.get(t.kind, len(order)))
 
 
 @dataclass(frozen=True)
@@ -165,6 +221,9 @@ def project_detail(request: HttpRequest, project_id: UUID) -> HttpResponse:
     limits = PlanLimits.from_plan(plan)
     ready = project.status == Project.Status.READY
     stems = stems_ordered(project) if ready else []
+    strips = _strips(project=project, stems=stems)
+    if ready:
+        strips += _remix_strips(project=project, tracks=_revoiced_tracks(project), first_number=len(strips) + 1)
     ranges = mixer_ranges()
     api_url = reverse("api:project-detail", kwargs={"project_id": project.id})
     jobs = list(project.jobs.all())
@@ -178,7 +237,9 @@ def project_detail(request: HttpRequest, project_id: UUID) -> HttpResponse:
             "stems": stems,
             # The mixer reads each stem's audio from its strip's URLs (and the page preloads
             # them): no API round trip before the audio starts downloading.
-            "strips": _strips(project=project, stems=stems),
+            "strips": strips,
+            "has_revoiced": any(strip.revoiced for strip in strips),
+            "remix_url": reverse("project_remix", kwargs={"project_id": project.id}) if ready else "",
             "mixer_modules": MIXER_MODULES if ready else (),
             "export_formats": list(limits.export_formats),
             **export_choices(limits=limits, ranges=ranges),

@@ -12,6 +12,7 @@ from __future__ import annotations
 from contextlib import ExitStack
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
@@ -86,7 +87,7 @@ def styles_upload(*, owner: AbstractBaseUser, uploads: list[UploadedFile]) -> li
         try:
             with transaction.atomic():
                 # The owner's row first: two uploads at once cannot both pass the count below.
-                type(owner).objects.select_for_update().filter(pk=owner.pk).first()
+                get_user_model().objects.select_for_update().filter(pk=owner.pk).first()
                 kept = StyleSound.objects.filter(owner=owner).count()
                 if kept + len(uploads) > STYLES_PER_USER_MAX:
                     raise IsoMixError(

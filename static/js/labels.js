@@ -28,4 +28,13 @@ export const JOB_KIND_LABELS = {
   analyse: gettext("Analyse beats and key"),
   lyrics: gettext("Lyrics"),
   export: gettext("Export mix"),
+  style: gettext("Grain library"),
+  remix: gettext("Remix"),
+};
+
+/** A style sound's `status` (StyleSound.Status). */
+export const STYLE_STATUS_LABELS = {
+  pending: gettext("Pending"),
+  ready: gettext("Ready"),
+  failed: gettext("Failed"),
 };
