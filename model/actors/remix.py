@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from django.utils.translation import gettext as _gettext
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from domain.exceptions import ErrorCode, InvalidAudio, IsoMixError
@@ -45,7 +45,7 @@ def _style(job: Job, progress: Progress) -> None:
         library = grain_library_build(audio=mono, sr=LIBRARY_SR, progress=progress.callback("grains"))
     except NoGrains as exc:
         raise InvalidAudio(
-            _gettext(
+            gettext(
                 "This sound has nothing to make grains of: it is silent, or every sound in it is shorter than "
                 "a few hundredths of a second."
             ),
@@ -80,7 +80,7 @@ def _styles_of(job: Job, ids: list[str]) -> dict[str, StyleSound]:
     styles = {str(s.id): s for s in found}
     if len(styles) != len(set(ids)):
         raise IsoMixError(
-            _gettext("A style sound this remix uses was deleted. Choose another and remix again."),
+            gettext("A style sound this remix uses was deleted. Choose another and remix again."),
             code=ErrorCode.STYLE_NOT_READY,
         )
     return styles
@@ -150,7 +150,7 @@ def _remix(job: Job, progress: Progress) -> None:
         progress.update("mix", 0.0)
         if mix is None or not revoiced:
             raise IsoMixError(
-                _gettext("Nothing to remix: every stem chosen for a style sound is switched off."),
+                gettext("Nothing to remix: every stem chosen for a style sound is switched off."),
                 code=ErrorCode.INVALID_INPUT,
             )
         mixed = remix_mixdown(stems={"mix": mix}, gains_db={"mix": 0.0}, sr=sr)
