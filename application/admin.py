@@ -24,6 +24,7 @@ from domain.models import (
 )
 from domain.services import style_delete
 from model.services import analysis_start, job_retry, project_remove
+from model.services.remix import remix_remove
 
 
 class StemInline(admin.TabularInline):
@@ -173,6 +174,9 @@ class StyleSoundAdmin(admin.ModelAdmin):
     inlines = [JobInline]
     actions = ["delete_with_files"]
 
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # a style sound is uploaded by its owner, and checked then
+
     def get_actions(self, request: HttpRequest):
         actions = super().get_actions(request)
         actions.pop("delete_selected", None)  # it would leave the files behind
@@ -201,3 +205,20 @@ class RemixAdmin(admin.ModelAdmin):
     search_fields = ["project__name", "id"]
     readonly_fields = ["project", "job", "stems", "settings", "file_key", "created_at"]
     inlines = [RemixStemInline]
+    actions = ["delete_with_files"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # a remix is asked for by the song's owner
+
+    def get_actions(self, request: HttpRequest):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)  # it would leave the files and the job behind
+        return actions
+
+    def delete_model(self, request: HttpRequest, obj: Remix) -> None:
+        remix_remove(remix=obj)
+
+    @admin.action(description="Delete selected remixes and their files")
+    def delete_with_files(self, request: HttpRequest, queryset: QuerySet[Remix]) -> None:
+        for remix in queryset.select_related("job"):
+            remix_remove(remix=remix)

@@ -16,8 +16,8 @@ from django.utils.translation import gettext as _
 from business.models import Account, Plan
 from business.selectors import email_taken, plan_default, plan_for_account
 from domain.exceptions import ErrorCode, IsoMixError
-from domain.models import Project
-from domain.services import project_delete, projects_expiry_cap, projects_expiry_extend
+from domain.models import Project, StyleSound
+from domain.services import project_delete, projects_expiry_cap, projects_expiry_extend, style_delete
 
 
 def account_get_or_create(*, user: AbstractBaseUser) -> Account:
@@ -147,7 +147,7 @@ def account_email_set(*, user: AbstractBaseUser, email: str) -> AbstractBaseUser
 def account_delete(*, user: AbstractBaseUser) -> None:
     """Delete the user with everything they have: the subscription is cancelled in Stripe first
     (a failure there stops here and deletes nothing), then every project and its files, then the
-    user, their account, usage and tokens (cascades)."""
+    user, their style sounds and their files, their account, usage and tokens (cascades)."""
     from business.billing import subscription_cancel_for_account
 
     account = Account.objects.filter(user_id=user.pk).select_related("subscription").first()
@@ -156,4 +156,6 @@ def account_delete(*, user: AbstractBaseUser) -> None:
     with transaction.atomic():  # all of it or none; the files go once it commits
         for project in Project.objects.filter(owner_id=user.pk):
             project_delete(project=project)
+        for style in StyleSound.objects.filter(owner_id=user.pk):
+            style_delete(style=style)  # the user's own recordings go with them, files and all
         get_user_model().objects.filter(pk=user.pk).delete()

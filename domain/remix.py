@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -33,7 +34,7 @@ STYLES_PER_USER_MAX = 200
 REVOICED_KINDS = ("drums", "bass", "other")
 WET_MIN, WET_MAX = 0.0, 1.0
 
-_UUID = re.compile(r"^[0-9a-fA-F]{8}-?([0-9a-fA-F]{4}-?){3}[0-9a-fA-F]{12}$")
+_UUID = re.compile(r"[0-9a-fA-F]{8}-?([0-9a-fA-F]{4}-?){3}[0-9a-fA-F]{12}")
 
 
 @dataclass(frozen=True)
@@ -100,14 +101,15 @@ def remix_stems_from_json(data: Any, *, kinds: Iterable[str]) -> dict[str, Remix
         if style is not None:
             if kind not in REVOICED_KINDS:
                 raise _invalid(f"stems.{kind}.style", _("Only the drums, the bass and the other stem are re-voiced."))
-            if not isinstance(style, str) or not _UUID.match(style):
+            if not isinstance(style, str) or not _UUID.fullmatch(style):
                 raise _invalid(f"stems.{kind}.style", _("stems.%(kind)s.style is a style sound's id.") % {"kind": kind})
+            style = str(uuid.UUID(style))  # one spelling: hyphenated, lower case
         enabled = entry.get("enabled", True)
         if not isinstance(enabled, bool):
             raise _invalid(f"stems.{kind}.enabled", _("stems.%(kind)s.enabled is true or false.") % {"kind": kind})
         configs[kind] = RemixStemConfig(
             kind=kind,
-            style=style.lower() if style is not None else None,
+            style=style,
             gain_db=_number(f"stems.{kind}.gain_db", entry.get("gain_db", 0.0), GAIN_DB_MIN, GAIN_DB_MAX),
             enabled=enabled,
             wet=_number(f"stems.{kind}.wet", entry.get("wet", 1.0), WET_MIN, WET_MAX),

@@ -29,6 +29,7 @@ from domain.models import (
     StyleSound,
     WorkerBeat,
 )
+from domain.remix import REVOICED_KINDS
 
 logger = logging.getLogger(__name__)
 
@@ -236,7 +237,7 @@ def remix_latest_done(*, project: Project) -> Remix | None:
 
 
 def remix_stem_get_for_user(*, user: AbstractBaseUser, remix_id: UUID | str, kind: str) -> RemixStem:
-    if kind not in ("drums", "bass", "other"):  # never sent to the database (see stem_get_for_user)
+    if kind not in REVOICED_KINDS:  # never sent to the database (see stem_get_for_user)
         raise Http404("No such stem.")
     stem = (
         RemixStem.objects.select_related("remix__project")

@@ -84,7 +84,7 @@ def body_limits_from_settings() -> BodyLimits:
     from django.conf import settings
     from django.urls import reverse
 
-    from application.api.uploads import upload_cap_for_headers
+    from application.api.uploads import MULTIPART_OVERHEAD, styles_too_large, upload_cap_for_headers
     from domain.remix import STYLE_REQUEST_MAX_BYTES
 
     upload_bytes = settings.ISOMIX_MAX_UPLOAD_MB * 1_000_000
@@ -98,7 +98,10 @@ def body_limits_from_settings() -> BodyLimits:
         routes={
             ("POST", reverse("api:projects")): replace(_upload_limit(upload_bytes), for_headers=for_headers),
             # Style sounds: several files in one request, each checked as it streams in (StyleUploadHandler).
-            ("POST", reverse("api:styles")): _upload_limit(STYLE_REQUEST_MAX_BYTES),
+            ("POST", reverse("api:styles")): BodyLimit(
+                max_bytes=STYLE_REQUEST_MAX_BYTES + MULTIPART_OVERHEAD,
+                refusal=lambda: styles_too_large(STYLE_REQUEST_MAX_BYTES),
+            ),
         },
     )
 

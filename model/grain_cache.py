@@ -21,8 +21,11 @@ from domain.services import storage_open_stream
 
 logger = logging.getLogger(__name__)
 
-#: How long Redis keeps a library nobody used (seconds), and the in-process store's size (bytes).
-REDIS_TTL_S = 6 * 60 * 60
+#: How long Redis keeps a library nobody used (seconds); the largest library it keeps (bytes: the
+#: Redis is the broker's too, so a long sound's library is read from the storage instead); the
+#: in-process store's size (bytes).
+REDIS_TTL_S = 60 * 60
+REDIS_MAX_VALUE_BYTES = 8 * 1024 * 1024
 LOCAL_MAX_BYTES = 256 * 1024 * 1024
 
 
@@ -82,6 +85,8 @@ def _cached(key: str) -> bytes | None:
 def _keep(key: str, value: bytes) -> None:
     if not settings.REDIS_URL:
         _local.set(key, value)
+        return
+    if len(value) > REDIS_MAX_VALUE_BYTES:
         return
     try:
         _redis().set(key, value, ex=REDIS_TTL_S)

@@ -127,6 +127,7 @@ class StyleUploadHandler(LimitedUploadHandler):
         super().__init__(request, max_bytes=max_bytes)
         self._file_max_bytes = file_max_bytes
         self.file_received = 0
+        self.files_seen = 0
 
     @cached_property
     def file_max_bytes(self) -> int:
@@ -134,15 +135,25 @@ class StyleUploadHandler(LimitedUploadHandler):
 
     def new_file(self, *args, **kwargs) -> None:
         self.file_received = 0
+        self.files_seen += 1
         super().new_file(*args, **kwargs)
 
     def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes | None:
         self.file_received += len(raw_data)
+        if self.received + len(raw_data) > self.max_bytes:
+            if self.file is not None:
+                self.file.close()
+            raise styles_too_large(self.max_bytes)
         if self.file_received > self.file_max_bytes:
             if self.file is not None:
                 self.file.close()
-            error = too_large(self.file_max_bytes)
-            error.extra["file"] = (self.file_name or "")[:255]
+            name = (self.file_name or "")[:255]
+            error = FileTooLarge(
+                _("%(file)s: the file is larger than %(mb)d MB.")
+                % {"file": name, "mb": self.file_max_bytes // 1_000_000},
+                code=ErrorCode.FILE_TOO_LARGE,
+                extra={"max_bytes": self.file_max_bytes, "file": name, "index": self.files_seen - 1},
+            )
             raise error
         return super().receive_data_chunk(raw_data, start)
 
@@ -156,6 +167,13 @@ def style_upload_handlers_install(request: HttpRequest) -> None:
         user = upload_user(request)
         return style_limits_for(user=user)[0] if user is not None else 0
 
-    request.upload_handlers = [
-        StyleUploadHandler(request, max_bytes=STYLE_REQUEST_MAX_BYTES + MULTIPART_OVERHEAD, file_max_bytes=file_cap)
-    ]
+    request.upload_handlers = [StyleUploadHandler(request, max_bytes=STYLE_REQUEST_MAX_BYTES, file_max_bytes=file_cap)]
+
+
+def styles_too_large(max_bytes: int) -> FileTooLarge:
+    """A style upload request past its whole-body limit (several files together)."""
+    return FileTooLarge(
+        _("These files are larger than %(mb)d MB together: upload fewer at a time.") % {"mb": max_bytes // 1_000_000},
+        code=ErrorCode.FILE_TOO_LARGE,
+        extra={"max_bytes": max_bytes},
+    )

@@ -205,6 +205,9 @@ class Export(models.Model):
         null=True, blank=True, help_text=_("MP3 bit rate in kb/s; empty for lossless formats.")
     )
     region = models.CharField(max_length=8, choices=Region.choices, default=Region.ALL)
+    #: The remix whose re-voiced stems were in the mixer when the export was asked for (they render
+    #: with the song's own); none when there was none.
+    remix = models.ForeignKey("domain.Remix", on_delete=models.SET_NULL, null=True, blank=True, related_name="exports")
     file_key = models.CharField(max_length=255, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

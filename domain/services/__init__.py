@@ -39,12 +39,14 @@ from domain.services.projects import (
 )
 from domain.services.remix import (
     remix_create,
+    remix_delete,
     remix_files_save,
-    style_create,
     style_delete,
     style_grains_save,
     style_set_failed,
     style_set_pending,
+    style_store,
+    styles_record,
 )
 from domain.services.stems import stems_save, stems_share
 from domain.services.uploads import InspectedUpload, upload_inspect
@@ -72,12 +74,14 @@ __all__ = [
     "project_delete",
     "project_set_status",
     "remix_create",
+    "remix_delete",
     "remix_files_save",
-    "style_create",
     "style_delete",
     "style_grains_save",
     "style_set_failed",
     "style_set_pending",
+    "style_store",
+    "styles_record",
     "projects_expiry_cap",
     "projects_expiry_extend",
     "stems_save",

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from domain import storage_keys
 from domain.exceptions import ErrorCode, JobGone
 from domain.mix import MixSettings
-from domain.models import Export, Job, Project
+from domain.models import Export, Job, Project, Remix
 from domain.services.files import storage_delete_now, storage_put
 
 
@@ -22,11 +22,14 @@ def export_create(
     job: Job,
     bitrate_kbps: int | None = None,
     region: str = Export.Region.ALL,
+    remix: Remix | None = None,
 ) -> Export:
-    """Record an export to render (``model.services.export_start`` checked its options)."""
+    """Record an export to render (``model.services.export_start`` checked its options); ``remix``
+    is the one whose re-voiced stems the mixer had."""
     export = Export(
-        project=project, job=job, format=fmt, settings=mix.to_json(), bitrate_kbps=bitrate_kbps, region=region
-    )
+        project=project, job=job, format=fmt, settings=mix.to_json(), bitrate_kbps=bitrate_kbps, region=region,
+        remix=remix,
+    )  # fmt: skip
     export.full_clean()
     export.save(force_insert=True)
     return export

@@ -11,12 +11,13 @@ from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from domain import storage_keys
-from domain.exceptions import ErrorCode, JobGone
+from domain.exceptions import ErrorCode, IsoMixError, JobGone
 from domain.models import Job, Project, Remix, RemixStem, StyleSound
 from domain.services.files import storage_delete_now, storage_delete_on_commit, storage_put
 from domain.services.uploads import InspectedUpload
@@ -30,12 +31,9 @@ def _style_name(filename: str) -> str:
     return (cleaned or _("Untitled sound"))[:200]
 
 
-def style_create(*, owner: AbstractBaseUser, inspected: InspectedUpload, original_filename: str) -> StyleSound:
-    """Store a validated style sound under a generated key and record it (pending its grains).
-
-    The caller runs this in a transaction and deletes ``style.file_key`` if that transaction
-    fails (see ``model.services.styles_upload``); a failure here cleans up itself.
-    """
+def style_store(*, owner: AbstractBaseUser, inspected: InspectedUpload, original_filename: str) -> StyleSound:
+    """Store a validated style sound under a generated key; the row is not saved yet
+    (:func:`styles_record` saves it). The caller deletes ``style.file_key`` if that fails."""
     style_id = uuid4()
     key = storage_keys.style_key(style_id=style_id, ext=inspected.info.extension)
     style = StyleSound(
@@ -50,12 +48,29 @@ def style_create(*, owner: AbstractBaseUser, inspected: InspectedUpload, origina
     )
     style.full_clean()
     storage_put(key=key, content=inspected.path)
-    try:
-        style.save(force_insert=True)
-    except BaseException:
-        storage_delete_now([key])
-        raise
     return style
+
+
+def styles_record(*, owner: AbstractBaseUser, styles: list[StyleSound], max_kept: int) -> None:
+    """Save stored style sounds (in the caller's transaction), at most ``max_kept`` per owner.
+
+    Raises ``IsoMixError`` (``style_limit``) when they would pass it; the owner's row is locked first,
+    so two uploads at once cannot both pass the count.
+    """
+    get_user_model().objects.select_for_update().filter(pk=owner.pk).first()
+    kept = StyleSound.objects.filter(owner=owner).count()
+    if kept + len(styles) > max_kept:
+        raise style_limit_error(max_kept=max_kept, kept=kept)
+    for style in styles:
+        style.save(force_insert=True)
+
+
+def style_limit_error(*, max_kept: int, kept: int) -> IsoMixError:
+    return IsoMixError(
+        _("You can keep %(max)d style sounds: delete some to upload more.") % {"max": max_kept},
+        code=ErrorCode.STYLE_LIMIT,
+        extra={"max_styles": max_kept, "kept": kept},
+    )
 
 
 def _style_gone() -> JobGone:
@@ -107,10 +122,14 @@ def style_delete(*, style: StyleSound) -> None:
     a plain message when it looks for it.
     """
     with transaction.atomic():
-        StyleSound.objects.select_for_update().filter(id=style.id).first()
-        keys = [style.file_key, style.grains_key]
-        style.delete()
-        storage_delete_on_commit([k for k in keys if k])
+        locked = StyleSound.objects.select_for_update().filter(id=style.id).first()
+        if locked is None:
+            return
+        # Its keys as the row holds them now (a grain job may have finished since ``style`` was read),
+        # and the grains' key either way: a job still running writes it and then finds the row gone.
+        keys = {locked.file_key, locked.grains_key, storage_keys.style_grains_key(style_id=locked.id)}
+        locked.delete()
+        storage_delete_on_commit(sorted(k for k in keys if k))
 
 
 def remix_create(*, project: Project, job: Job, stems: dict[str, Any], settings: dict[str, Any]) -> Remix:
@@ -149,6 +168,9 @@ def remix_files_save(*, remix: Remix, stems: list[StemFiles], mix: Path) -> Remi
         mix_key = storage_keys.remix_key(remix_id=remix.id, ext=mix.suffix.lstrip("."))
         written.append(storage_put(key=mix_key, content=mix))
         with transaction.atomic():
+            # The song's row first, as project_delete locks it: either the deletion sees these keys
+            # (and deletes the files) or this sees the remix gone.
+            Project.objects.select_for_update().filter(id=remix.project_id).first()
             if Remix.objects.select_for_update().filter(id=remix.id).first() is None:
                 raise JobGone(_("This job's project was deleted."), code=ErrorCode.JOB_GONE)
             RemixStem.objects.filter(remix=remix).delete()  # a re-run writes the same keys again
@@ -161,6 +183,17 @@ def remix_files_save(*, remix: Remix, stems: list[StemFiles], mix: Path) -> Remi
         storage_delete_now(written)
         raise
     return remix
+
+
+def remix_delete(*, remix: Remix) -> None:
+    """Delete a remix with its job and its files (after the deletion commits); the song stays."""
+    with transaction.atomic():
+        Project.objects.select_for_update().filter(id=remix.project_id).first()
+        keys = [remix.file_key] if remix.file_key else []
+        for file_key, preview_key in RemixStem.objects.filter(remix=remix).values_list("file_key", "preview_key"):
+            keys += [file_key, preview_key]
+        Job.objects.filter(id=remix.job_id).delete()  # the remix goes with it (its one-to-one)
+        storage_delete_on_commit(keys)
 
 
 def remix_keys(*, project: Project) -> list[str]:

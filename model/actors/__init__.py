@@ -25,11 +25,11 @@ from dramatiq.middleware import TimeLimitExceeded
 
 from business.quotas import quota_commit, quota_release
 from business.selectors import PlanLimits, plan_limits_for_user
-from domain.exceptions import ErrorCode, IsoMixError, JobConflict, JobGone
+from domain.exceptions import ErrorCode, IsoMixError, JobConflict, JobGone, NotReady
 from domain.log_context import job_id_var
 from domain.mix import MixSettings
 from domain.models import Export, Job, Project
-from domain.selectors import project_with_stems_by_sha, remix_latest_done
+from domain.selectors import project_with_stems_by_sha
 from domain.services import (
     export_file_save,
     job_engine_set,
@@ -301,12 +301,16 @@ def _export(job: Job, progress: Progress) -> None:
     export = job.export
     project = job.project
     keys = {s.kind: s.file_key for s in project.stems.all()}
-    remix = remix_latest_done(project=project)  # its re-voiced stems play in the mixer beside the song's
-    if remix is not None:
-        keys.update({t.track: t.file_key for t in remix.tracks.all()})
     mix = MixSettings.from_json(export.settings)
-    # Re-voiced stems only when the mixer had them (an export asked before the remix was made did not).
-    keys = {kind: key for kind, key in keys.items() if kind in mix.stems or not kind.startswith("remix_")}
+    if any(kind.startswith("remix_") for kind in mix.stems):
+        # The re-voiced stems the mixer had when the export was asked for (a newer remix does not
+        # stand in for them: the settings were made for these).
+        if export.remix is None:
+            raise NotReady(
+                gettext("The remix this export was mixed with was deleted. Mix it again and export."),
+                code=ErrorCode.NOT_READY,
+            )
+        keys.update({t.track: t.file_key for t in export.remix.tracks.all()})
     with ExitStack() as stack, work_dir(kind=WorkDirKind.EXPORT) as tmpdir:
         paths = {kind: stack.enter_context(storage_local_copy(key)) for kind, key in keys.items()}
         progress.update("render", 0.0)

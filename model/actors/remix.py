@@ -120,6 +120,11 @@ def _remix(job: Job, progress: Progress) -> None:
     stems = {s.kind: s for s in project.stems.all()}
     heard = [kind for kind, config in configs.items() if config.enabled and kind in stems]
     revoiced = [kind for kind in heard if configs[kind].revoiced]
+    if not revoiced:
+        raise IsoMixError(
+            gettext("Nothing to remix: every stem chosen for a style sound is switched off."),
+            code=ErrorCode.INVALID_INPUT,
+        )
     limit_s = project.duration_s + 1.0
     mix: np.ndarray | None = None
     files: list[StemFiles] = []
@@ -148,11 +153,6 @@ def _remix(job: Job, progress: Progress) -> None:
                 mix[:, :n] += audio[:, :n]
             del audio
         progress.update("mix", 0.0)
-        if mix is None or not revoiced:
-            raise IsoMixError(
-                gettext("Nothing to remix: every stem chosen for a style sound is switched off."),
-                code=ErrorCode.INVALID_INPUT,
-            )
         mixed = remix_mixdown(stems={"mix": mix}, gains_db={"mix": 0.0}, sr=sr)
         del mix
         mix_path = write_flac(path=out_dir / "remix.flac", audio=mixed, sr=sr)

@@ -18,6 +18,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from business.exceptions import PlanRequired
 from business.models import UsageRecord
@@ -26,6 +27,7 @@ from business.selectors import PlanLimits, plan_limits_for_user
 from domain.exceptions import ErrorCode, IsoMixError, NotReady
 from domain.mix import EXPORT_MP3_BITRATE_DEFAULT, EXPORT_MP3_BITRATES, MixSettings
 from domain.models import Export, Job, Lyrics, Project
+from domain.selectors import remix_latest_done
 from domain.services import (
     export_create,
     job_create,
@@ -174,7 +176,10 @@ def export_start(
     with transaction.atomic():
         quota_reserve(user=project.owner, amounts={})  # a job slot of the plan
         job = job_create(project=project, kind=Job.Kind.EXPORT, priority=limits.priority)
-        export = export_create(project=project, fmt=fmt, mix=cleaned, job=job, bitrate_kbps=bitrate_kbps, region=region)
+        export = export_create(
+            project=project, fmt=fmt, mix=cleaned, job=job, bitrate_kbps=bitrate_kbps, region=region,
+            remix=remix_latest_done(project=project),  # the mixer's re-voiced stems, as it had them
+        )  # fmt: skip
         _enqueue_on_commit(job)
     return export
 
@@ -265,6 +270,9 @@ class SweepResult:
 
 
 WORKER_LOST_MESSAGE = _("The worker processing this song stopped several times. Please try again later.")
+WORKER_LOST_STYLE_MESSAGE = gettext_lazy(
+    "The worker cutting this sound into grains stopped several times. Please try again later."
+)
 
 
 def jobs_sweep(
@@ -293,7 +301,8 @@ def jobs_sweep(
                 continue
             if job.attempts >= MAX_ATTEMPTS:
                 job_set_state(job=job, state=Job.State.FAILED, error="worker stopped heartbeating",
-                              user_error=str(WORKER_LOST_MESSAGE))  # fmt: skip
+                              user_error=str(WORKER_LOST_STYLE_MESSAGE if job.kind == Job.Kind.STYLE
+                                             else WORKER_LOST_MESSAGE))  # fmt: skip
                 quota_release(job_id=job.id)
                 job_target_failed(job=job, user_message=job.user_error)
                 failed.append(str(job.id))

@@ -10,16 +10,15 @@ reserved against the plan's remixes of the month and its jobs at once.
 from __future__ import annotations
 
 from contextlib import ExitStack
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from business.models import UsageRecord
-from business.quotas import quota_reserve
+from business.quotas import quota_release, quota_reserve
 from business.selectors import plan_limits_for_user
 from domain.exceptions import ErrorCode, IsoMixError, NotReady
 from domain.models import Job, Project, Remix, StyleSound
@@ -28,11 +27,24 @@ from domain.remix import (
     STYLE_MAX_BYTES,
     STYLE_MAX_DURATION_S,
     STYLES_PER_USER_MAX,
+    plain_number,
     remix_stems_from_json,
     remix_stems_to_json,
 )
 from domain.selectors import mixer_kinds, styles_ready_by_id
-from domain.services import job_create, remix_create, storage_delete_now, style_create, upload_inspect
+from domain.services import (
+    job_create,
+    remix_create,
+    remix_delete,
+    storage_delete_now,
+    style_store,
+    styles_record,
+    upload_inspect,
+)
+from domain.services.remix import style_limit_error
+
+if TYPE_CHECKING:
+    from model.pipelines.remix.settings import RemixSettings
 
 
 def _enqueue(job: Job) -> None:
@@ -70,7 +82,11 @@ def styles_upload(*, owner: AbstractBaseUser, uploads: list[UploadedFile]) -> li
             code=ErrorCode.STYLE_LIMIT,
             extra={"max_files": STYLE_FILES_MAX},
         )
+    kept = StyleSound.objects.filter(owner=owner).count()
+    if kept + len(uploads) > STYLES_PER_USER_MAX:  # before any file is read (checked again under a lock)
+        raise style_limit_error(max_kept=STYLES_PER_USER_MAX, kept=kept)
     max_bytes, max_duration_s = style_limits_for(user=owner)
+    styles: list[StyleSound] = []
     with ExitStack() as stack:
         inspected = []
         for index, upload in enumerate(uploads):
@@ -83,22 +99,14 @@ def styles_upload(*, owner: AbstractBaseUser, uploads: list[UploadedFile]) -> li
             except IsoMixError as exc:
                 _name_file(exc, index=index, name=(upload.name or "")[:255])
                 raise
-        styles: list[StyleSound] = []
         try:
+            # The files first, outside the transaction (20 copies to S3 must not hold the user's lock),
+            # then the rows and their jobs in one short transaction.
+            for upload, facts in zip(uploads, inspected, strict=True):
+                styles.append(style_store(owner=owner, inspected=facts, original_filename=upload.name or ""))
             with transaction.atomic():
-                # The owner's row first: two uploads at once cannot both pass the count below.
-                get_user_model().objects.select_for_update().filter(pk=owner.pk).first()
-                kept = StyleSound.objects.filter(owner=owner).count()
-                if kept + len(uploads) > STYLES_PER_USER_MAX:
-                    raise IsoMixError(
-                        _("You can keep %(max)d style sounds: delete some to upload more.")
-                        % {"max": STYLES_PER_USER_MAX},
-                        code=ErrorCode.STYLE_LIMIT,
-                        extra={"max_styles": STYLES_PER_USER_MAX, "kept": kept},
-                    )
-                for upload, facts in zip(uploads, inspected, strict=True):
-                    style = style_create(owner=owner, inspected=facts, original_filename=upload.name or "")
-                    styles.append(style)
+                styles_record(owner=owner, styles=styles, max_kept=STYLES_PER_USER_MAX)
+                for style in styles:
                     _enqueue(job_create(style=style, kind=Job.Kind.STYLE))
         except BaseException:
             storage_delete_now([s.file_key for s in styles])
@@ -138,9 +146,9 @@ def remix_start(*, project: Project, user: AbstractBaseUser, stems: Any, setting
     return remix
 
 
-def _remix_settings(data: Any):
+def _remix_settings(data: Any) -> RemixSettings:
     """The request's ``settings``, or an ``invalid_input`` naming the field, in the user's words."""
-    from model.pipelines.remix.settings import RANGES, RemixSettings, SettingsError
+    from model.pipelines.remix.settings import RANGES, RemixSettings, SettingsError  # noqa: F811
 
     try:
         return RemixSettings.from_json(data)
@@ -152,11 +160,20 @@ def _remix_settings(data: Any):
             low, high = RANGES[exc.field]
             message = _("%(field)s takes a number from %(low)s to %(high)s.") % {
                 "field": field,
-                "low": low,
-                "high": high,
+                "low": plain_number(low),
+                "high": plain_number(high),
             }
         elif exc.field in ("pitch_mapping", "envelope", "snap_to_beats"):
             message = _("%(field)s is true or false.") % {"field": field}
         else:
             message = _("There is no remix setting called %(name)s.") % {"name": exc.field[:40]}
         raise IsoMixError(message, code=ErrorCode.INVALID_INPUT, extra={"fields": {field: [message]}}) from exc
+
+
+def remix_remove(*, remix: Remix) -> None:
+    """Delete a remix (an operator's): what its unfinished job had reserved goes back, then the remix,
+    its job and its files go."""
+    with transaction.atomic():
+        if remix.job.state not in Job.FINISHED:
+            quota_release(job_id=remix.job_id)
+        remix_delete(remix=remix)

@@ -130,6 +130,8 @@ def test_a_file_over_the_size_limit_is_refused_as_it_streams(client, media, monk
 
     assert response.status_code == 413
     assert response.json()["code"] == "file_too_large"
+    assert response.json()["extra"]["file"] == "big.wav"
+    assert "big.wav" in response.json()["message"]
     assert StyleSound.objects.count() == 0
 
 
@@ -228,6 +230,8 @@ def test_a_remix_is_accepted_run_and_downloadable(client, project):
     ("body", "needle"),
     [
         ({"stems": {"bass": {"style": "not-an-id"}}}, "stems.bass.style"),
+        ({"stems": {"bass": {"style": "0" * 8 + "-0000-0000-0000-" + "0" * 12 + "\n"}}}, "stems.bass.style"),
+        ('{"stems": {"bass": {"style": "STYLE"}}, "settings": {"grain_ms": 1' + "0" * 400 + "}}", "grain_ms"),
         ({"stems": {"vocals": {"style": "0" * 32}}}, "stems.vocals"),
         ({"stems": {"bass": {"gain_db": 99}}}, "stems.bass.gain_db"),
         ('{"stems": {"bass": {"wet": NaN}}}', None),
@@ -244,8 +248,8 @@ def test_a_remix_is_accepted_run_and_downloadable(client, project):
 def test_a_bad_remix_request_is_a_400_naming_the_field_and_starts_nothing(client, project, body, needle):
     style = _ready_style(client)
     url = f"/api/v1/projects/{project.id}/remixes/"
-    if isinstance(body, str):  # what a JSON encoder will not write (NaN)
-        response = client.post(url, body, content_type="application/json")
+    if isinstance(body, str):  # what a JSON encoder will not write (NaN, a 400-digit number)
+        response = client.post(url, body.replace("STYLE", style["id"]), content_type="application/json")
     else:
         stems = body["stems"]
         if isinstance(stems, dict) and stems.get("bass", {}).get("style") == "STYLE":
@@ -368,3 +372,46 @@ def test_the_same_remix_settings_give_the_same_file(client, project):
         return sf.read(io.BytesIO(b"".join(client.get(location).streaming_content)))[0]
 
     assert np.array_equal(samples(first["id"]), samples(second["id"]))
+
+
+def test_an_export_renders_the_remix_it_was_mixed_with_not_a_newer_one(client, project, user):
+    from model.actors import export_mix
+
+    user_make_pro(user)
+    style = _ready_style(client)
+    first = _remix(client, project, style["id"]).json()  # the bass re-voiced
+    remix_song.fn(first["job"])
+    export = client.post(
+        f"/api/v1/projects/{project.id}/exports/", {"format": "wav", "stems": {"remix_bass": {"solo": True}}},
+        format="json",
+    ).json()  # fmt: skip
+    newer = client.post(
+        f"/api/v1/projects/{project.id}/remixes/", {"stems": {"drums": {"style": style["id"]}}}, format="json"
+    ).json()
+    remix_song.fn(newer["job"])  # lands before the export runs
+
+    export_mix.fn(export["job"])
+
+    done = client.get(f"/api/v1/exports/{export['id']}/").json()
+    audio, _sr = sf.read(
+        io.BytesIO(b"".join(client.get(client.get(done["download_url"])["Location"]).streaming_content))
+    )
+    track = client.get(f"/api/v1/remixes/{first['id']}/stems/bass/")["Location"]
+    bass, _sr = sf.read(io.BytesIO(b"".join(client.get(track).streaming_content)))
+    n = min(len(audio), len(bass))
+    assert np.abs(audio[:n] - bass[:n]).max() < 2e-3  # the first remix's bass alone, as it was mixed
+
+
+def test_deleting_the_account_deletes_the_users_sounds_and_their_files(
+    client, user, media, django_capture_on_commit_callbacks
+):
+    from business.services import account_delete
+
+    _ready_style(client)
+    assert len(_files(media)) == 2
+
+    with django_capture_on_commit_callbacks(execute=True):
+        account_delete(user=user)
+
+    assert StyleSound.objects.count() == 0
+    assert _files(media) == []

@@ -42,6 +42,7 @@ async def test_owner_receives_job_progress():
     assert event == {
         "type": "job.progress",
         "project": str(project.id),
+        "style": None,
         "job": str(job.id),
         "kind": "separate",
         "state": "running",
@@ -128,6 +129,7 @@ async def test_library_receives_every_own_project_and_no_one_elses(django_captur
     assert alices_event == {
         "type": "job.progress",
         "project": str(alices_job.project_id),
+        "style": None,
         "job": str(alices_job.id),
         "kind": "separate",
         "state": "running",
@@ -197,6 +199,7 @@ async def test_library_refuses_an_anonymous_visitor():
 FAILED_EVENT = {
     "type": "job.progress",
     "project": "p",
+    "style": None,
     "job": "j",
     "kind": "separate",
     "state": "failed",

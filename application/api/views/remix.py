@@ -171,7 +171,8 @@ class StylesApi(APIView):
         data = self.InputSerializer(data={"files": request.data.getlist("files")})
         data.is_valid(raise_exception=True)
         styles = styles_upload(owner=request.user, uploads=data.validated_data["files"])
-        styles = [style_get_for_user(user=request.user, style_id=s.id) for s in styles]
+        order = {s.id: i for i, s in enumerate(styles)}  # as uploaded
+        styles = sorted(styles_for_user(user=request.user).filter(id__in=order), key=lambda s: order[s.id])
         return Response({"results": StyleOutputSerializer(styles, many=True).data}, status=status.HTTP_202_ACCEPTED)
 
 

@@ -71,7 +71,11 @@ class RemixSettings:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int | float):
                 raise SettingsError(name, "must be a number")
-            if not math.isfinite(value):
+            try:
+                finite = math.isfinite(value)
+            except OverflowError:  # an integer past any float (JSON allows 400 digits)
+                finite = False
+            if not finite:
                 raise SettingsError(name, "must be a finite number")
             object.__setattr__(self, name, float(value))
         if isinstance(self.seed, bool) or not isinstance(self.seed, int):
