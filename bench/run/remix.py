@@ -12,7 +12,8 @@ a ceiling to compare with, not a bar to clear (it loses on pitch, sustained note
 Speed is timed on a 3-min song (one of the set looped), in this process after the libraries are
 built (a worker that has done a job), median of three; memory is the peak resident size of a
 fresh process that re-voices a 10-min song and mixes it with every stem held at once
-(:mod:`bench.remix.probe`).
+(:mod:`bench.remix.probe`). The rhythm, pitch and loudness rows are repeated on eight songs of
+other seeds (100-107), which the synthesis was not tuned on.
 """
 
 from __future__ import annotations
@@ -30,18 +31,32 @@ from bench.run.table import Row
 from bench.stack import ROOT
 
 N_SONGS = 8
+#: The held-out songs' seeds start here (the tuned set is seeds 0-7).
+HELD_OUT_FIRST_SEED = 100
 SR = 44100
 
 
 def bench_remix(rows: list[Row]) -> None:
-    from bench.multitrack import load_song, render_set
-    from bench.remix import REVOICED, libraries, seed_remix
+    from bench.multitrack import render_set
+    from bench.remix import libraries
+
+    folders = render_set(n_songs=N_SONGS, out_dir=CACHE / "songs")
+    libs = libraries()
+    _quality_rows(rows, folders=folders, libs=libs, which="")
+    # The same rows on songs the synthesis was never tuned on (other seeds of the same generator).
+    held_out = render_set(n_songs=N_SONGS, out_dir=CACHE / "songs-held-out", first_seed=HELD_OUT_FIRST_SEED)
+    _quality_rows(rows, folders=held_out, libs=libs, which="held out, ")
+    _bench_speed(rows, folder=folders[0], libs=libs)
+    _bench_memory(rows, folder=folders[0])
+
+
+def _quality_rows(rows: list[Row], *, folders, libs, which: str) -> None:
+    from bench.multitrack import load_song
+    from bench.remix import REVOICED, seed_remix
     from bench.remix.metrics import envelope_correlation, onset_f1, pitch_errors, share_within
     from model.pipelines.remix.settings import RemixSettings
     from model.pipelines.remix.synth import remix_stem
 
-    folders = render_set(n_songs=N_SONGS, out_dir=CACHE / "songs")
-    libs = libraries()
     settings = RemixSettings()
     f1 = {(who, stem): [] for who in ("ours", "seed") for stem in REVOICED}
     corr = {(who, stem): [] for who in ("ours", "seed") for stem in REVOICED}
@@ -67,7 +82,7 @@ def bench_remix(rows: list[Row]) -> None:
         ours, seed = np.mean(f1["ours", stem]), np.mean(f1["seed", stem])
         rows.append(
             Row(
-                f"Remix rhythm: onset F1 (±50 ms) original vs re-voiced {stem} ({len(folders)} songs, mean)",
+                f"Remix rhythm: onset F1 (±50 ms) original vs re-voiced {stem} ({which}{len(folders)} songs, mean)",
                 f"{ours:.3f} (worst song {np.min(f1['ours', stem]):.2f})",
                 "≥ 0.9" if stem != "other" else "info",
                 f"seed algorithm {seed:.3f}",
@@ -79,7 +94,7 @@ def bench_remix(rows: list[Row]) -> None:
         median, within = float(np.median(ours)), share_within(ours, 50)
         rows.append(
             Row(
-                f"Remix pitch: {stem} re-voiced, cents from the original's pitch ({ours.size} voiced frames)",
+                f"Remix pitch: {stem} re-voiced, cents from the original's pitch ({which}{ours.size} voiced frames)",
                 f"median {median:.1f} c, {100 * within:.1f} % within 50 c",
                 "median ≤ 50 c, ≥ 85 % within 50 c",
                 f"pitch mapping off: median {np.median(off):.0f} c, {100 * share_within(off, 50):.1f} % within 50 c",
@@ -89,15 +104,13 @@ def bench_remix(rows: list[Row]) -> None:
     means = {who: {stem: float(np.nanmean(corr[who, stem])) for stem in REVOICED} for who in ("ours", "seed")}
     rows.append(
         Row(
-            "Remix loudness: correlation of 50 ms RMS envelopes, original vs re-voiced (mean of songs)",
+            f"Remix loudness: correlation of 50 ms RMS envelopes, original vs re-voiced ({which}mean of songs)",
             " · ".join(f"{stem} {means['ours'][stem]:.3f}" for stem in REVOICED),
             "≥ 0.8 each",
             "seed algorithm " + " · ".join(f"{stem} {means['seed'][stem]:.3f}" for stem in REVOICED),
             min(means["ours"].values()) >= 0.8,
         )
     )
-    _bench_speed(rows, folder=folders[0], libs=libs)
-    _bench_memory(rows, folder=folders[0])
 
 
 def _bench_speed(rows: list[Row], *, folder, libs) -> None:
