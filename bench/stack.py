@@ -201,8 +201,11 @@ class Stack:
 
     def manage(self, *args: str) -> str:
         """``manage.py ARGS`` on this stack's settings, to completion; its standard output."""
-        return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=self.env, capture_output=True,
-                              text=True, timeout=120, check=True).stdout  # fmt: skip
+        done = subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=self.env, capture_output=True,
+                              text=True, timeout=120, check=False)  # fmt: skip
+        if done.returncode != 0:  # what it said, in the failure: a bare exit status tells nothing
+            raise RuntimeError(f"manage.py {' '.join(args)} exited {done.returncode}:\n{done.stderr[-4000:]}")
+        return done.stdout
 
     def spawn(self, *args: str, log: str) -> subprocess.Popen:
         """``manage.py ARGS`` in the background, output appended to ``workdir / log``; stopped by :meth:`close`."""

@@ -11,11 +11,11 @@ from pathlib import Path
 from django.core.files.storage import default_storage
 from django.utils import timezone
 
-from domain.models import Export, Project, Stem, WorkerBeat
+from domain.models import Export, Project, Remix, RemixStem, Stem, StyleSound, WorkerBeat
 from domain.work_dirs import work_dir_candidates, work_dir_remove_if_abandoned
 
 #: The top-level storage folders; every file under them belongs to a row.
-_OWNED_FOLDERS = ("uploads", "stems", "previews", "exports")
+_OWNED_FOLDERS = ("uploads", "stems", "previews", "exports", "styles", "remixes")
 
 
 def _storage_walk(folder: str) -> Iterator[str]:
@@ -39,6 +39,11 @@ def storage_orphans_delete(*, older_than_s: float = 3600, now: datetime | None =
     for file_key, preview_key in Stem.objects.values_list("file_key", "preview_key"):
         known.update((file_key, preview_key))
     known.update(Export.objects.exclude(file_key="").values_list("file_key", flat=True))
+    for file_key, grains_key in StyleSound.objects.values_list("file_key", "grains_key"):
+        known.update((file_key, grains_key))
+    known.update(Remix.objects.exclude(file_key="").values_list("file_key", flat=True))
+    for file_key, preview_key in RemixStem.objects.values_list("file_key", "preview_key"):
+        known.update((file_key, preview_key))
     deleted = []
     for folder in _OWNED_FOLDERS:
         for key in _storage_walk(folder):

@@ -230,7 +230,7 @@ def _export_bitrate(*, fmt: str, bitrate_kbps: int | None, limits: PlanLimits) -
 def job_retry(*, job: Job) -> Job:
     """Queue a failed job again (the operator's retry)."""
     with transaction.atomic():
-        job = Job.objects.select_for_update().select_related("project", "style").get(id=job.id)
+        job = Job.objects.select_for_update(of=("self",)).select_related("project", "style").get(id=job.id)
         job_set_state(job=job, state=Job.State.QUEUED)
         quota_reopen(job_id=job.id)
         if job.kind == Job.Kind.SEPARATE:
@@ -296,7 +296,7 @@ def jobs_sweep(
     stale = Job.objects.filter(state=Job.State.RUNNING, heartbeat_at__lt=now - timedelta(seconds=stale_after_s))
     for job_id in stale.values_list("id", flat=True):
         with transaction.atomic():
-            job = Job.objects.select_for_update().select_related("project", "style").get(id=job_id)
+            job = Job.objects.select_for_update(of=("self",)).select_related("project", "style").get(id=job_id)
             if job.state != Job.State.RUNNING:
                 continue
             if job.attempts >= MAX_ATTEMPTS:

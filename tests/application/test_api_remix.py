@@ -116,11 +116,13 @@ def test_more_than_twenty_files_are_refused(client, media):
     assert _files(media) == []
 
 
-def test_an_upload_without_files_is_a_clear_400(client):
-    response = client.post("/api/v1/styles/", {}, format="multipart")
+@pytest.mark.parametrize("content_type", ["multipart/form-data; boundary=x", "application/x-www-form-urlencoded", ""])
+def test_an_upload_without_files_is_a_clear_400(client, content_type):
+    response = client.generic("POST", "/api/v1/styles/", b"", content_type=content_type)
 
     assert response.status_code == 400
     assert response.json()["code"] == "invalid_input"
+    assert "files" in response.json()["extra"]["fields"]
 
 
 def test_a_file_over_the_size_limit_is_refused_as_it_streams(client, media, monkeypatch):

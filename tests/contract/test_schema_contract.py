@@ -211,6 +211,11 @@ def _config(
         "[[operations]]",
         'include-name = "DELETE /api/v1/projects/{project_id}/"',
         f'parameters = {{ project_id = "{doomed_project_id}" }}',
+        # A grain of the style above: both of the path's parameters are known (with the index left to
+        # generation, its negative cases would also vary the style's id, which the config fixes).
+        "[[operations]]",
+        'include-name = "GET /api/v1/styles/{style_id}/grains/{index}/"',
+        f'parameters = {{ style_id = "{style_id}", index = 0 }}',
         # Likewise DELETE on the account (were a password ever right): a user of its own.
         "[[operations]]",
         'include-name = "DELETE /api/v1/account/"',

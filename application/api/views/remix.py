@@ -168,7 +168,7 @@ class StylesApi(APIView):
 
     @extend_schema(request=InputSerializer, responses={202: CreatedOutputSerializer}, operation_id="styles_create")
     def post(self, request: Request) -> Response:
-        data = self.InputSerializer(data={"files": request.data.getlist("files")})
+        data = self.InputSerializer(data=request.data)  # a multipart body's repeated `files`, or nothing
         data.is_valid(raise_exception=True)
         styles = styles_upload(owner=request.user, uploads=data.validated_data["files"])
         order = {s.id: i for i, s in enumerate(styles)}  # as uploaded
