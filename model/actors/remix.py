@@ -15,14 +15,13 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from domain.exceptions import ErrorCode, InvalidAudio, IsoMixError
-from domain.mix import PEAKS_PER_SECOND
 from domain.models import Analysis, Job, StyleSound
 from domain.remix import STYLE_MAX_DURATION_S, db_to_gain, remix_stems_load
 from domain.services import remix_files_save, storage_local_copy, style_grains_save
 from domain.stem_files import StemFiles
 from domain.work_dirs import WorkDirKind, work_dir
 from model.actors import PRIORITY_FIRST, isomix_actor, run_job
-from model.pipelines.media import PREVIEW_EXT, decode_audio, encode_preview, peaks, write_flac
+from model.pipelines.media import decode_audio, stem_write, write_flac
 from model.progress import Progress
 from model.queues import Queue
 
@@ -93,19 +92,6 @@ def _beats(job: Job) -> np.ndarray | None:
     return np.asarray(analysis.beats, dtype=np.float64)
 
 
-def _stem_files(*, kind: str, audio: np.ndarray, sr: int, out_dir: Path) -> StemFiles:
-    lossless = write_flac(path=out_dir / f"{kind}.flac", audio=audio, sr=sr)
-    preview = encode_preview(source=lossless, out=out_dir / f"{kind}.{PREVIEW_EXT}")
-    return StemFiles(
-        kind=kind,
-        lossless=lossless,
-        preview=preview,
-        peaks=peaks(audio=audio, sr=sr),
-        peaks_per_second=PEAKS_PER_SECOND,
-        duration_s=audio.shape[1] / sr,
-    )
-
-
 def _remix(job: Job, progress: Progress) -> None:
     from model.grain_cache import grain_library_load
     from model.pipelines.remix import RemixSettings, remix_mixdown, remix_stem
@@ -144,7 +130,7 @@ def _remix(job: Job, progress: Progress) -> None:
                     beats_s=beats, progress=lambda f, done=done, step=step: step(done + f / len(heard)),
                 )  # fmt: skip
                 del library
-                files.append(_stem_files(kind=kind, audio=audio, sr=sr, out_dir=out_dir))
+                files.append(stem_write(kind=kind, audio=audio, sr=sr, out_dir=out_dir))
             audio *= np.float32(db_to_gain(config.gain_db))
             if mix is None:
                 mix = audio

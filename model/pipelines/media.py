@@ -139,19 +139,26 @@ def stems_write(
 
     def one(item: tuple[str, np.ndarray]) -> StemFiles:
         kind, audio = item
-        lossless = write_flac(path=out_dir / f"{kind}.flac", audio=audio, sr=sr)
-        preview = encode_preview(source=lossless, out=out_dir / f"{kind}.{PREVIEW_EXT}")
-        return StemFiles(
-            kind=kind,
-            lossless=lossless,
-            preview=preview,
-            peaks=peaks(audio=audio, sr=sr, peaks_per_second=peaks_per_second),
-            peaks_per_second=peaks_per_second,
-            duration_s=audio.shape[1] / sr,
-        )
+        return stem_write(kind=kind, audio=audio, sr=sr, out_dir=out_dir, peaks_per_second=peaks_per_second)
 
     with ThreadPoolExecutor(max_workers=2) as pool:
         return list(pool.map(one, stems.items()))
+
+
+def stem_write(
+    *, kind: str, audio: np.ndarray, sr: int, out_dir: Path, peaks_per_second: int = PEAKS_PER_SECOND
+) -> StemFiles:
+    """One stem (2, n) as FLAC, its MP3 preview and its peaks, in ``out_dir``."""
+    lossless = write_flac(path=out_dir / f"{kind}.flac", audio=audio, sr=sr)
+    preview = encode_preview(source=lossless, out=out_dir / f"{kind}.{PREVIEW_EXT}")
+    return StemFiles(
+        kind=kind,
+        lossless=lossless,
+        preview=preview,
+        peaks=peaks(audio=audio, sr=sr, peaks_per_second=peaks_per_second),
+        peaks_per_second=peaks_per_second,
+        duration_s=audio.shape[1] / sr,
+    )
 
 
 def audible_stems(mix: Mapping[str, StemMix]) -> list[str]:
