@@ -54,7 +54,7 @@ MIX_PRESETS_MAX = 50
 MIX_PRESET_NAME_MAX = 80
 
 #: The order stems are named in (``domain.models.StemKind``'s, repeated: no Django here).
-_NAME_ORDER = ("vocals", "drums", "bass", "other", "guitar", "piano")
+_NAME_ORDER = ("vocals", "drums", "bass", "other", "guitar", "piano", "instrumental")
 
 
 def _check_range(name: str, value: float, low: float, high: float) -> None:

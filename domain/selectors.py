@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from uuid import UUID
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -119,19 +119,21 @@ def mix_preset_get_for_user(*, user: AbstractBaseUser, preset_id: UUID | str) ->
     return preset
 
 
-def project_with_stems_by_sha(*, owner: AbstractBaseUser, sha256: str, engine: str, exclude_id: UUID) -> Project | None:
-    """A ready project of ``owner``'s holding the same audio separated by ``engine``, if any.
+def project_with_stems_by_sha(
+    *, owner: AbstractBaseUser, sha256: str, engine: str, model_name: str, two_stems: bool, exclude_id: UUID
+) -> Project | None:
+    """A ready project of ``owner``'s holding the same audio separated by the same engine and model
+    into the same stems (two: vocals and instrumental; or all the engine makes), if any.
 
     Only the owner's own projects: reuse across users would tell one user, by a stage and a
     time no separation can have, that somebody else holds this exact file.
     """
-    return (
-        Project.objects.filter(owner=owner, sha256=sha256, engine=engine, status=Project.Status.READY)
-        .exclude(id=exclude_id)
-        .prefetch_related("stems")
-        .order_by("created_at")
-        .first()
-    )
+    found = Project.objects.filter(
+        owner=owner, sha256=sha256, engine=engine, model_name=model_name, status=Project.Status.READY
+    ).exclude(id=exclude_id)
+    instrumental = Stem.objects.filter(project=OuterRef("pk"), kind=StemKind.INSTRUMENTAL)
+    found = found.filter(Exists(instrumental)) if two_stems else found.exclude(Exists(instrumental))
+    return found.prefetch_related("stems").order_by("created_at").first()
 
 
 def workers_seen_recently(*, within_s: float = 60.0) -> list[WorkerBeat]:

@@ -9,12 +9,15 @@ def original_key(*, project_id: UUID, ext: str) -> str:
     return f"uploads/{project_id}/original.{ext}"
 
 
-def stem_key(*, project_id: UUID, kind: str) -> str:
-    return f"stems/{project_id}/{kind}.flac"
+def stem_key(*, project_id: UUID, kind: str, version: str = "") -> str:
+    """A stem's file; a separation run again writes its stems under a ``version`` folder of their own,
+    so the ones the mixer plays stay whole until the new set replaces them."""
+    return f"stems/{project_id}/{version}/{kind}.flac" if version else f"stems/{project_id}/{kind}.flac"
 
 
-def preview_key(*, project_id: UUID, kind: str, ext: str = "mp3") -> str:
-    return f"previews/{project_id}/{kind}.{ext}"
+def preview_key(*, project_id: UUID, kind: str, ext: str = "mp3", version: str = "") -> str:
+    folder = f"previews/{project_id}/{version}" if version else f"previews/{project_id}"
+    return f"{folder}/{kind}.{ext}"
 
 
 def export_key(*, export_id: UUID, ext: str) -> str:

@@ -295,6 +295,9 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="IsoMix Studio <no-reply@
 # Separation: "auto" uses Demucs when its weights are found, else the bundled offline separator.
 ISOMIX_SEPARATION_ENGINE = env("ISOMIX_SEPARATION_ENGINE", default="auto")
 ISOMIX_DEMUCS_MODEL_DIR = env("ISOMIX_DEMUCS_MODEL_DIR", default="") or None
+# Offer Demucs's tiny untrained test model among the engines a user can choose (to check that the
+# Demucs code path runs on this server; its stems are not music).
+ISOMIX_SEPARATION_TEST_MODEL = env.bool("ISOMIX_SEPARATION_TEST_MODEL", default=False)
 ISOMIX_TORCH_DEVICE = env("ISOMIX_TORCH_DEVICE", default="cpu")
 ISOMIX_WORKER_THREADS = env.int("ISOMIX_WORKER_THREADS", default=1)
 

@@ -8,6 +8,7 @@ import tempfile
 os.environ["ISOMIX_VAR_DIR"] = tempfile.mkdtemp(prefix="isomix-tests-")
 atexit.register(shutil.rmtree, os.environ["ISOMIX_VAR_DIR"], ignore_errors=True)
 os.environ.setdefault("ISOMIX_SEPARATION_ENGINE", "offline")
+os.environ.setdefault("ISOMIX_SEPARATION_TEST_MODEL", "1")
 
 from isomix.settings import *  # noqa: E402,F403
 

@@ -226,6 +226,18 @@ class StemOutputSerializer(serializers.ModelSerializer):
         return self._url(stem, "api:stem-peaks")
 
 
+class SeparationChoiceSerializer(serializers.Serializer):
+    """One separation engine offered (``available``: this server has it and the plan includes it)."""
+
+    name = serializers.CharField()
+    label = serializers.CharField()
+    note = serializers.CharField()
+    stems = serializers.IntegerField()
+    installed = serializers.BooleanField()
+    in_plan = serializers.BooleanField()
+    available = serializers.BooleanField()
+
+
 class ProjectOutputSerializer(serializers.ModelSerializer):
     # Both read the project row only (isomix/status_cache.py fingerprints the rows this answer reads).
     jobs = JobOutputSerializer(many=True, read_only=True)

@@ -48,7 +48,7 @@ from business.selectors import (
     subscription_in_grace,
     subscription_is_paid,
 )
-from domain.models import MODEL_LABELS
+from domain.models import ENGINE_MODELS, MODEL_LABELS
 from domain.selectors import project_list_for_user
 
 # ---------------------------------------------------------------- plain words of a plan
@@ -60,14 +60,6 @@ CURRENCY_SYMBOLS = {
     "eur": "€",
     "gbp": "£",
     "brl": "R$",
-}
-
-#: The separation engines of a plan, in a musician's words (the model each one records).
-ENGINE_MODELS = {
-    "offline": "spleeter-2stems+dsp",
-    "htdemucs": "htdemucs",
-    "htdemucs_ft": "htdemucs_ft",
-    "htdemucs_6s": "htdemucs_6s",
 }
 
 
@@ -91,7 +83,7 @@ def money(*, cents: int, currency: str) -> str:
 
 def engine_names(engines: list[str] | tuple[str, ...]) -> list[str]:
     """The plan's engines in plain words, in the plan's order (test-only models left out)."""
-    return [str(MODEL_LABELS[ENGINE_MODELS[e]]) for e in engines if e in ENGINE_MODELS]
+    return [str(MODEL_LABELS[ENGINE_MODELS[e]]) for e in engines if e in ENGINE_MODELS and e != "demucs_unittest"]
 
 
 def export_words(*, formats_: list[str] | tuple[str, ...], mp3_max_kbps: int) -> str:

@@ -3,6 +3,8 @@
 (:mod:`domain.models.remix`)."""
 
 from domain.models.core import (
+    ENGINE_MODELS,
+    ENGINE_NOTES,
     MODEL_LABELS,
     STEM_ORDER,
     Analysis,
@@ -21,6 +23,8 @@ from domain.models.core import (
 from domain.models.remix import REVOICED_KINDS, Remix, RemixStem, StyleSound, remix_track
 
 __all__ = [
+    "ENGINE_MODELS",
+    "ENGINE_NOTES",
     "MODEL_LABELS",
     "REVOICED_KINDS",
     "STEM_ORDER",

@@ -18,6 +18,8 @@ class StemKind(models.TextChoices):
     OTHER = "other", _("Other")
     GUITAR = "guitar", _("Guitar")
     PIANO = "piano", _("Piano")
+    #: Everything but the vocals, of a two-stem separation (vocals + instrumental, for karaoke).
+    INSTRUMENTAL = "instrumental", _("Instrumental")
 
 
 STEM_ORDER = [k.value for k in StemKind]
@@ -71,6 +73,25 @@ MODEL_LABELS = {
     "htdemucs": _("Demucs, high quality"),
     "htdemucs_ft": _("Demucs fine-tuned, best quality"),
     "htdemucs_6s": _("Demucs, 6 stems (with guitar and piano)"),
+    "demucs_unittest": _("Demucs test model (untrained)"),
+}
+
+#: The model each separation engine a user can choose records (the keys are the choices' ids).
+ENGINE_MODELS = {
+    "offline": "spleeter-2stems+dsp",
+    "htdemucs": "htdemucs",
+    "htdemucs_ft": "htdemucs_ft",
+    "htdemucs_6s": "htdemucs_6s",
+    "demucs_unittest": "demucs_unittest",
+}
+
+#: What to expect of each engine, in one line (shown with its name where a user chooses).
+ENGINE_NOTES = {
+    "offline": _("Ready in seconds on any server. Clean vocals; drums, bass and other are rougher."),
+    "htdemucs": _("Studio-grade stems. A few minutes per song without a GPU."),
+    "htdemucs_ft": _("The cleanest stems, and about four times slower than Demucs high quality."),
+    "htdemucs_6s": _("Adds guitar and piano stems to the four; the piano is the least clean."),
+    "demucs_unittest": _("Checks that Demucs runs on this server. Its stems are not music."),
 }
 
 

@@ -166,11 +166,14 @@ def job_engine_set(*, job: Job, engine: str, model_name: str) -> None:
 def job_target_failed(*, job: Job, user_message: str) -> None:
     """What a job's failure does to what it worked on: a separation fails its song, a grain library
     its style sound (the other jobs' targets stay as they were: a failed export leaves the song
-    ready). Call it in the transaction that fails the job."""
+    ready; a song separated again keeps its earlier stems). Call it in the transaction that fails
+    the job."""
     from domain.services.projects import project_set_status
     from domain.services.remix import style_set_failed
 
     if job.kind == Job.Kind.SEPARATE:
+        if job.params.get("again") and job.project.status == Project.Status.READY and job.project.stems.exists():
+            return  # separated again: the song keeps the stems it had
         project_set_status(project=job.project, status=Project.Status.FAILED, error=user_message)
     elif job.kind == Job.Kind.STYLE:
         style_set_failed(style=job.style, user_error=user_message)

@@ -19,6 +19,7 @@ from domain.exceptions import ErrorCode, JobGone
 from domain.models import Export, Project, Stem
 from domain.services.files import storage_delete_on_commit, storage_put
 from domain.services.remix import remix_keys
+from domain.services.stems import stem_keys_in_use
 from domain.services.uploads import InspectedUpload
 
 
@@ -92,18 +93,8 @@ def project_delete(*, project: Project) -> None:
         keys += [e.file_key for e in Export.objects.filter(project=project)]
         keys += remix_keys(project=project)
         project.delete()
-        shared = _stem_keys_in_use(keys)
+        shared = stem_keys_in_use(keys)
         storage_delete_on_commit([k for k in keys if k not in shared])
-
-
-def _stem_keys_in_use(keys: list[str]) -> set[str]:
-    """The keys among ``keys`` that a stem row still names."""
-    in_use: set[str] = set()
-    for file_key, preview_key in Stem.objects.filter(Q(file_key__in=keys) | Q(preview_key__in=keys)).values_list(
-        "file_key", "preview_key"
-    ):
-        in_use.update((file_key, preview_key))
-    return in_use & set(keys)
 
 
 def projects_expiry_extend(*, owner_id: int, retention_days: int) -> int:

@@ -3,28 +3,32 @@
 from __future__ import annotations
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from domain import storage_keys
 from domain.exceptions import ErrorCode, JobGone
 from domain.models import Project, Stem
-from domain.services.files import storage_delete_now, storage_put
+from domain.services.files import storage_delete_now, storage_delete_on_commit, storage_put
 from domain.stem_files import StemFiles
 
 
-def stems_save(*, project: Project, stems: list[StemFiles]) -> list[Stem]:
-    """Store the stems' files under their keys and record them (replacing earlier ones).
+def stems_save(*, project: Project, stems: list[StemFiles], version: str = "") -> list[Stem]:
+    """Store the stems' files under their keys and record them, replacing earlier ones.
 
-    Raises ``JobGone`` (and keeps nothing it wrote) when the project was deleted meanwhile.
+    A separation run again gives a ``version`` (its job's): its files go to keys of their own, the
+    earlier stems stay playable until the new rows replace them, and then their files are deleted
+    (those no other stem names). Raises ``JobGone`` (and keeps nothing it wrote) when the project
+    was deleted meanwhile.
     """
     rows = []
     written: list[str] = []
     try:
         for stem in stems:
-            file_key = storage_keys.stem_key(project_id=project.id, kind=stem.kind)
+            file_key = storage_keys.stem_key(project_id=project.id, kind=stem.kind, version=version)
             written.append(storage_put(key=file_key, content=stem.lossless))
             preview_key = storage_keys.preview_key(
-                project_id=project.id, kind=stem.kind, ext=stem.preview.suffix.lstrip(".")
+                project_id=project.id, kind=stem.kind, ext=stem.preview.suffix.lstrip("."), version=version
             )
             written.append(storage_put(key=preview_key, content=stem.preview))
             rows.append(
@@ -73,8 +77,23 @@ def _stems_record(*, project: Project, rows: list[Stem]) -> list[Stem]:
     with transaction.atomic():
         if Project.objects.select_for_update().filter(id=project.id).first() is None:
             raise JobGone(_("This job's project was deleted."), code=ErrorCode.JOB_GONE)
-        Stem.objects.filter(project=project).delete()
+        earlier = Stem.objects.filter(project=project)
+        old_keys = {k for s in earlier.only("file_key", "preview_key") for k in (s.file_key, s.preview_key)}
+        earlier.delete()
         for row in rows:
             row.full_clean()
             row.save(force_insert=True)
+        old_keys -= {k for row in rows for k in (row.file_key, row.preview_key)}
+        if old_keys:  # the earlier set's files, unless another project's stems name them (shared)
+            storage_delete_on_commit(sorted(old_keys - stem_keys_in_use(list(old_keys))))
     return rows
+
+
+def stem_keys_in_use(keys: list[str]) -> set[str]:
+    """The keys among ``keys`` that a stem row still names."""
+    in_use: set[str] = set()
+    for file_key, preview_key in Stem.objects.filter(Q(file_key__in=keys) | Q(preview_key__in=keys)).values_list(
+        "file_key", "preview_key"
+    ):
+        in_use.update((file_key, preview_key))
+    return in_use & set(keys)

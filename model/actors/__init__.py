@@ -243,10 +243,14 @@ def _fail(job: Job, *, technical: str, user_message: str) -> None:
 
 
 def _separate(job: Job, progress: Progress) -> None:
-    from model.engines import get_engine
+    from model.engines import get_engine, two_stems_of
 
     project = job.project
-    project_set_status(project=project, status=Project.Status.PROCESSING)
+    two_stems = bool(job.params.get("two_stems"))
+    # Separated again: the song keeps its stems, playable, until the new set replaces them.
+    again = bool(job.params.get("again")) and project.stems.exists()
+    if not again:
+        project_set_status(project=project, status=Project.Status.PROCESSING)
     # The engine chosen at upload, by the plan then (a job made before plans: the installation's).
     engine = get_engine(
         job.engine or settings.ISOMIX_SEPARATION_ENGINE,
@@ -256,7 +260,12 @@ def _separate(job: Job, progress: Progress) -> None:
     job_engine_set(job=job, engine=engine.name, model_name=engine.model_name)
 
     source = project_with_stems_by_sha(
-        owner=project.owner, sha256=project.sha256, engine=engine.name, exclude_id=project.id
+        owner=project.owner,
+        sha256=project.sha256,
+        engine=engine.name,
+        model_name=engine.model_name,
+        two_stems=two_stems,
+        exclude_id=project.id,
     )
     if source is None or not stems_share(source=source, target=project):
         # The limits the song was accepted under, whatever the owner's plan is now.
@@ -266,12 +275,14 @@ def _separate(job: Job, progress: Progress) -> None:
         progress.update("separate", 0.0)
         stems = engine.separate(audio, sr=project.sample_rate, progress=progress.callback("separate"))
         del audio
+        if two_stems:
+            stems = two_stems_of(stems)
         progress.update("encode", 0.0)
         with work_dir(kind=WorkDirKind.STEMS) as tmpdir:
             files = stems_write(stems=stems, sr=project.sample_rate, out_dir=Path(tmpdir))
             del stems
             progress.update("encode", 0.5)  # stops here if the project was deleted meanwhile
-            stems_save(project=project, stems=files)
+            stems_save(project=project, stems=files, version=job.id.hex[:12] if again else "")
     project_set_status(project=project, status=Project.Status.READY, engine=engine.name, model_name=engine.model_name)
 
 

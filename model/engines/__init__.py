@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from functools import cache
 
-from model.engines.base import EngineError, ProgressFn, SeparationEngine
+from model.engines.base import EngineError, ProgressFn, SeparationEngine, two_stems_of
 
 __all__ = [
     "ENGINE_NAMES",
@@ -20,6 +20,7 @@ __all__ = [
     "SeparationEngine",
     "get_engine",
     "resolve_engine_name",
+    "two_stems_of",
 ]
 
 ENGINE_NAMES: tuple[str, ...] = (

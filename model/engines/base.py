@@ -112,3 +112,15 @@ def validate_audio(audio: np.ndarray, *, sr: int) -> np.ndarray:
     if x.shape[0] == 1:
         x = np.repeat(x, 2, axis=0)
     return np.ascontiguousarray(x)
+
+
+def two_stems_of(stems: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Vocals and an instrumental (the sum of every other stem), from an engine's stems.
+
+    The inputs are consumed: the instrumental is accumulated in place of the first other stem.
+    """
+    rest = [name for name in stems if name != "vocals"]
+    instrumental = stems[rest[0]]
+    for name in rest[1:]:
+        instrumental += stems[name]
+    return {"vocals": stems["vocals"], "instrumental": instrumental}

@@ -11,7 +11,6 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
@@ -57,8 +56,11 @@ def _enqueue_on_commit(job: Job) -> None:
     transaction.on_commit(send)
 
 
-def project_upload(*, owner: AbstractBaseUser, upload: UploadedFile, name: str = "") -> Project:
-    """Validate an upload against the owner's plan, store it, and queue its separation.
+def project_upload(
+    *, owner: AbstractBaseUser, upload: UploadedFile, name: str = "", engine: str = "", two_stems: bool = False
+) -> Project:
+    """Validate an upload against the owner's plan, store it, and queue its separation with
+    ``engine`` (empty: the installation's default for the plan), into two stems if asked.
 
     The plan's allowances are reserved in the transaction that records the project (an upload
     of the day, the song's minutes × stems of the month, a job slot), so of concurrent uploads
@@ -66,11 +68,11 @@ def project_upload(*, owner: AbstractBaseUser, upload: UploadedFile, name: str =
     ``IsoMixError`` and leave nothing behind: no row, no file, no job, no reservation.
     """
     limits = plan_limits_for_user(user=owner)
+    engine = separation_engine_pick(limits=limits, engine=engine)  # before the file is probed
     with upload_inspect(
         upload=upload, max_bytes=limits.max_upload_bytes, max_duration_s=limits.max_duration_s
     ) as inspected:
-        engine = separation_engine_for(limits=limits)
-        seconds = math.ceil(inspected.info.duration_s) * engine_stem_count(engine)
+        seconds = math.ceil(inspected.info.duration_s) * engine_stem_count(engine, two_stems=two_stems)
         project: Project | None = None
         try:
             with transaction.atomic():
@@ -88,7 +90,7 @@ def project_upload(*, owner: AbstractBaseUser, upload: UploadedFile, name: str =
                     retention_days=limits.retention_days,
                     limits=limits.to_snapshot(),
                 )
-                job = separation_start(project=project, engine=engine, priority=limits.priority)
+                job = separation_start(project=project, engine=engine, priority=limits.priority, two_stems=two_stems)
                 reservation.attach(job_id=job.id)
         except BaseException:
             if project is not None:
@@ -97,31 +99,9 @@ def project_upload(*, owner: AbstractBaseUser, upload: UploadedFile, name: str =
     return project
 
 
-def separation_engine_for(*, limits: PlanLimits) -> str:
-    """The engine a song of this plan is separated with: the installation's (``auto``: Demucs when
-    its weights are here), or, when the plan does not include that one, the best the plan has here."""
-    from model.engines import resolve_engine_name
-    from model.engines.demucs_engine import demucs_weights_available
-
-    model_dir = settings.ISOMIX_DEMUCS_MODEL_DIR
-    setting = settings.ISOMIX_SEPARATION_ENGINE
-    chosen = resolve_engine_name(setting, model_dir=model_dir)
-    if setting != "auto" and (chosen in limits.engines or chosen == "offline"):
-        return chosen
-    # "auto" (or an engine outside the plan): the best four-stem engine of the plan that is here.
-    for name in ("htdemucs_ft", "htdemucs"):
-        if name in limits.engines and demucs_weights_available(name, model_dir=model_dir):
-            return name
-    return "offline"
-
-
-def engine_stem_count(engine: str) -> int:
-    """How many stems ``engine`` makes (the separation minutes are metered per stem)."""
-    return 6 if engine == "htdemucs_6s" else 4
-
-
-def separation_start(*, project: Project, engine: str = "", priority: bool = False) -> Job:
-    job = job_create(project=project, kind=Job.Kind.SEPARATE, engine=engine, priority=priority)
+def separation_start(*, project: Project, engine: str = "", priority: bool = False, two_stems: bool = False) -> Job:
+    params = {"two_stems": True} if two_stems else None
+    job = job_create(project=project, kind=Job.Kind.SEPARATE, engine=engine, priority=priority, params=params)
     _enqueue_on_commit(job)
     return job
 
@@ -233,7 +213,8 @@ def job_retry(*, job: Job) -> Job:
         job = Job.objects.select_for_update(of=("self",)).select_related("project", "style").get(id=job.id)
         job_set_state(job=job, state=Job.State.QUEUED)
         quota_reopen(job_id=job.id)
-        if job.kind == Job.Kind.SEPARATE:
+        if job.kind == Job.Kind.SEPARATE and job.project.status != Project.Status.READY:
+            # (A song separated again stays ready, with the stems it has, while it is retried.)
             project_set_status(project=job.project, status=Project.Status.PENDING)
         elif job.kind == Job.Kind.STYLE:
             style_set_pending(style=job.style)
@@ -326,4 +307,11 @@ from model.services.karaoke import (  # noqa: E402, F401  (re-exported; they enq
     karaoke_start,
     lyrics_edit,
     lyrics_start,
+)
+from model.services.separation import (  # noqa: E402, F401  (re-exported; they enqueue through the helper above)
+    engine_stem_count,
+    separation_again,
+    separation_choices,
+    separation_engine_for,
+    separation_engine_pick,
 )

@@ -77,6 +77,14 @@ NOT_APPLICABLE = [
     ),
     (
         "positive_data_acceptance",
+        "POST /api/v1/projects/{project_id}/separation/",
+        "Which engines a server has (their weights) and the user's plan includes is the installation's, "
+        "not the schema's (GET /api/v1/engines/ says): another name is a 400 (or a 402 outside the plan), "
+        "and a second request while one runs a 409. Real ones are accepted in "
+        "tests/application/test_api_separation.py.",
+    ),
+    (
+        "positive_data_acceptance",
         "DELETE /api/v1/account/",
         "Deleting the account takes its password, which the schema cannot know: a wrong one is a 400 "
         "(and counts as a failed login, up to a 429). The right one deletes it "

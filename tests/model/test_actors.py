@@ -178,7 +178,7 @@ class _FakeEngine:
     """Splits the mix into four quarter-level copies, reporting progress like a real engine."""
 
     name = "offline"
-    model_name = "fake-1"
+    model_name = "test"  # what project_create_ready records: the same model, so its stems are shared
     stems = ("vocals", "drums", "bass", "other")
 
     def __init__(self, on_progress=None) -> None:

@@ -21,10 +21,13 @@ from application.api.views.remix import (
     StyleGrainAudioApi,
     StylesApi,
 )
+from application.api.views.separation import EnginesApi, ProjectSeparateApi
 from application.api.views.stems import StemDownloadApi, StemPeaksApi, StemPreviewApi, StemsArchiveApi
 
 __all__ = [
     "AccountApi",
+    "EnginesApi",
+    "ProjectSeparateApi",
     "AnalysisApi",
     "LyricsApi",
     "CheckoutCreateApi",

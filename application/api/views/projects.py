@@ -30,6 +30,9 @@ class ProjectsApi(APIView):
     class InputSerializer(serializers.Serializer):
         file = serializers.FileField(allow_empty_file=True)
         name = serializers.CharField(max_length=200, required=False, allow_blank=True)
+        # An engine of GET /api/v1/engines/ (empty: the default); two stems: vocals + instrumental.
+        engine = serializers.CharField(max_length=32, required=False, allow_blank=True, default="")
+        two_stems = serializers.BooleanField(required=False, default=False)
 
         class Meta:
             ref_name = "ProjectCreateInput"
@@ -41,7 +44,10 @@ class ProjectsApi(APIView):
         return paginator.get_paginated_response(ProjectListOutputSerializer(page, many=True).data)
 
     error_responses = {
-        "POST": {"402": "A limit of the plan is reached (`quota_exceeded`: `extra` says which, and when it resets)."}
+        "POST": {
+            "402": "A limit of the plan is reached (`quota_exceeded`: `extra` says which, and when it resets), "
+            "or the engine is not in the plan (`plan_required`)."
+        }
     }
 
     def initialize_request(self, request: HttpRequest, *args, **kwargs) -> Request:
@@ -62,8 +68,13 @@ class ProjectsApi(APIView):
     def post(self, request: Request) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
+        options = data.validated_data
         project = project_upload(
-            owner=request.user, upload=data.validated_data["file"], name=data.validated_data.get("name", "")
+            owner=request.user,
+            upload=options["file"],
+            name=options.get("name", ""),
+            engine=options["engine"],
+            two_stems=options["two_stems"],
         )
         project = project_get_for_user(user=request.user, project_id=project.id)
         return Response(ProjectOutputSerializer(project).data, status=status.HTTP_202_ACCEPTED)
