@@ -13,25 +13,27 @@ import tempfile
 from pathlib import Path
 
 from bench.run.billing import bench_quota_burst, bench_quota_overhead, bench_webhooks
+from bench.run.gpu import bench_demucs_gpu
 from bench.run.jobs import bench_dedup, bench_export, bench_memory, bench_recovery, bench_speed
 from bench.run.karaoke import bench_beats, bench_karaoke_speed, bench_lyrics_alignment, bench_transcription
 from bench.run.over_http import bench_mixer, bench_upload, studio_server
 from bench.run.production import Production, bench_polling, bench_websockets
 from bench.run.production import bench_recovery as bench_recovery_production
 from bench.run.quality import bench_quality
+from bench.run.realmusic import bench_real_music
 from bench.run.studio import CACHE, django_setup, song_file
 from bench.run.table import Row, table
 from bench.run.web import bench_bodies
 
-ALL = ["quality", "speed", "dedup", "memory", "export", "quota", "webhooks", "upload", "mixer", "quota-burst",
-       "recovery", "polling", "websockets", "recovery-production", "beats", "alignment", "transcription",
+ALL = ["quality", "real-music", "speed", "dedup", "memory", "export", "quota", "webhooks", "upload", "mixer",
+       "quota-burst", "recovery", "polling", "websockets", "recovery-production", "beats", "alignment", "transcription",
        "karaoke-speed", "remix-analysis", "remix"]  # fmt: skip
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__)
     parser.add_argument("--songs", type=int, default=8, help="songs in the quality set")
-    parser.add_argument("--no-demucs", action="store_true", help="skip the htdemucs speed baseline")
+    parser.add_argument("--no-demucs", action="store_true", help="skip the htdemucs speed rows (CPU baseline, GPU row)")
     parser.add_argument("--only", nargs="*", default=None, choices=ALL)
     args = parser.parse_args()
     only = set(args.only or ALL)
@@ -43,6 +45,9 @@ def main() -> None:
         if "quality" in only:
             print("quality: separating the rendered multitrack set…", flush=True)
             bench_quality(rows, n_songs=args.songs)
+        if "real-music" in only:
+            print("real-music: separating the Frets on Fire songs (real guitar, real band)…", flush=True)
+            bench_real_music(rows)
         if "beats" in only:
             print("beats: analysing the karaoke set (mix + separated drums)…", flush=True)
             bench_beats(rows)
@@ -69,6 +74,9 @@ def main() -> None:
         if only & {"speed", "export", "mixer", "dedup"}:
             print("speed: separating a 3-min song through the job…", flush=True)
             project = bench_speed(rows, demucs=not args.no_demucs and "speed" in only)
+        if "speed" in only and not args.no_demucs:
+            print("speed on the GPU: htdemucs through the job, where CUDA is present…", flush=True)
+            bench_demucs_gpu(rows)
         if "dedup" in only:
             print("dedup: uploading the same song again…", flush=True)
             bench_dedup(rows, project)
