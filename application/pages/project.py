@@ -12,6 +12,11 @@ processing steps: the newest separation, analysis and lyrics job, kept current o
 When the song has a finished remix, the newest one's re-voiced stems follow the song's own as
 more strips (``remix_drums``, ...): each with its own fader, mute, solo and pan, saved with the
 mix and sent in an export's ``stems`` like any other.
+
+A ready or failed song has a "Separate again" panel: the upload box's separation choice
+(:func:`application.pages.library.separation_fields`) with the song's engine preselected. Its
+script (``static/js/separation.js``) posts to the separation API and follows the new job; a
+separation already queued or running when the page is made is followed from the start.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from application.api.downloads import signed_download_redirect
+from application.pages.library import separation_fields
 from business.exceptions import PlanRequired, upgrade_url
 from business.selectors import PlanLimits, plan_for_user
 from domain.mix import mixer_ranges, stem_filename
@@ -214,6 +220,21 @@ def _step_jobs(jobs: list[Job]) -> list[Job]:
     return [newest[kind] for kind in STEP_KINDS if kind in newest]
 
 
+def separate_again_panel(*, project: Project, jobs: list[Job], limits: PlanLimits, upgradable: bool) -> dict:
+    """What the "Separate again" panel needs: only a ready or failed song has one (one still
+    separating for the first time shows its progress instead)."""
+    if project.status not in (Project.Status.READY, Project.Status.FAILED):
+        return {"separation_panel": False}
+    latest = next((job for job in reversed(jobs) if job.kind == Job.Kind.SEPARATE), None)  # oldest first
+    running = latest is not None and latest.state not in Job.FINISHED
+    return {
+        "separation_panel": True,
+        "separation_url": reverse("api:project-separate", kwargs={"project_id": project.id}),
+        "separation_job_id": str(latest.id) if running else "",
+        **separation_fields(limits=limits, upgradable=upgradable, current=project.engine),
+    }
+
+
 @login_required
 def project_detail(request: HttpRequest, project_id: UUID) -> HttpResponse:
     project = project_get_for_user(user=request.user, project_id=project_id)
@@ -253,6 +274,7 @@ def project_detail(request: HttpRequest, project_id: UUID) -> HttpResponse:
             # rendered into the inputs' min/max/step, and whole as JSON for the mixer's JS.
             "mixer_ranges": ranges,
             "mixer_ranges_json": json.dumps(ranges),
+            **separate_again_panel(project=project, jobs=jobs, limits=limits, upgradable=not plan.is_paid),
         },
     )
 

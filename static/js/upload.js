@@ -17,6 +17,11 @@
  *   [data-upload-zone]       the drop target (a <label> for the file input)
  *   [data-upload-input]      <input type="file">; choosing a file starts the upload
  *   [data-upload-name]       optional project name
+ *   [data-separation-fields] the separation choice (templates/projects/_separation_fields.html,
+ *                            read through separation.js): sent as `engine` (an engine name; the
+ *                            server's default is preselected) and `two_stems` ("true"/"false");
+ *                            a refusal of the pick (`engine_unavailable`, `plan_required`) is
+ *                            shown as any other
  *   [data-upload-types]      filled with the accepted extensions, from the input's accept
  *   [data-upload-progress]   progress block: [data-upload-bar] <progress>,
  *                            [data-upload-percent], [data-upload-filename], [data-upload-message]
@@ -30,6 +35,7 @@
 
 import { errorMessage, showError, uploadForm } from "./api.js";
 import { gettext, interpolate, pageLocale } from "./i18n.js";
+import { SeparationFields } from "./separation.js";
 import { showUpgrade, upgradeUrl } from "./upgrade.js";
 
 const ZERO_UUID = "00000000-0000-0000-0000-000000000000";
@@ -47,6 +53,8 @@ class UploadZone {
     this.zone = root.querySelector("[data-upload-zone]");
     this.input = root.querySelector("[data-upload-input]");
     this.nameInput = root.querySelector("[data-upload-name]");
+    const fields = root.querySelector("[data-separation-fields]");
+    this.separation = fields ? new SeparationFields(fields) : null;
     this.progress = root.querySelector("[data-upload-progress]");
     this.bar = root.querySelector("[data-upload-bar]");
     this.percent = root.querySelector("[data-upload-percent]");
@@ -106,6 +114,7 @@ class UploadZone {
     this.zone.setAttribute("aria-disabled", String(closed));
     this.input.disabled = closed;
     if (this.nameInput) this.nameInput.disabled = closed;
+    if (this.separation) this.separation.disabled = closed;
   }
 
   /** Show a refusal; `upgrade` (a URL, "" for none) adds the way up beside it, on a free plan. */
@@ -170,6 +179,10 @@ class UploadZone {
     form.append("file", file, file.name);
     const name = this.nameInput ? this.nameInput.value.trim() : "";
     if (name) form.append("name", name);
+    if (this.separation) {
+      if (this.separation.engine) form.append("engine", this.separation.engine);
+      form.append("two_stems", this.separation.twoStemsChosen ? "true" : "false");
+    }
 
     this.busy = true;
     this.setState("uploading");
