@@ -292,7 +292,7 @@ _SEPARATE_STAGES = [("decode", 10), ("separate", 80), ("encode", 10)]
 def _after_separation(job: Job) -> None:
     from model.services import karaoke_start
 
-    karaoke_start(project=job.project)
+    karaoke_start(project=job.project, only_missing=bool(job.params.get("again")))
 
 
 @isomix_actor(queue=Queue.GPU, time_limit_s=60 * 60)

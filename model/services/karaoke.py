@@ -22,6 +22,7 @@ from business.selectors import plan_limits_for_user
 from domain.exceptions import ErrorCode, InvalidLyrics, NotReady
 from domain.lyrics import LyricsDoc, lyrics_text_parse
 from domain.models import Job, Lyrics, Project
+from domain.selectors import analysis_for_project, lyrics_for_project
 from domain.services import LYRICS_LANGUAGES, job_create, lyrics_save
 
 logger = logging.getLogger(__name__)
@@ -33,17 +34,20 @@ def _enqueue(job: Job) -> None:
     _enqueue_on_commit(job)
 
 
-def karaoke_start(*, project: Project) -> None:
+def karaoke_start(*, project: Project, only_missing: bool = False) -> None:
     """What follows a finished separation: the analysis always, the lyrics while the plan allows.
 
     A plan whose karaoke allowance is used up gets no transcription (the page offers the user's
-    own text, which then says why it cannot start); the stems are ready either way.
+    own text, which then says why it cannot start); the stems are ready either way. After a song
+    is separated again (``only_missing``), what it has already is kept: its analysis, and its
+    lyrics with the user's edits (a new transcription would cost an allowance and undo them).
     """
     priority = plan_limits_for_user(user=project.owner).priority
-    with transaction.atomic():
-        job = job_create(project=project, kind=Job.Kind.ANALYSE, priority=priority)
-        _enqueue(job)
-    if not settings.ISOMIX_LYRICS_AUTO:
+    if not (only_missing and analysis_for_project(project=project) is not None):
+        with transaction.atomic():
+            job = job_create(project=project, kind=Job.Kind.ANALYSE, priority=priority)
+            _enqueue(job)
+    if not settings.ISOMIX_LYRICS_AUTO or (only_missing and lyrics_for_project(project=project) is not None):
         return
     try:
         lyrics_start(project=project, user=project.owner)

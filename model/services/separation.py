@@ -26,7 +26,6 @@ from business.quotas import quota_reserve
 from business.selectors import PlanLimits, plan_limits_for_user
 from domain.exceptions import ErrorCode, IsoMixError, NotReady
 from domain.models import ENGINE_MODELS, ENGINE_NOTES, MODEL_LABELS, Job, Project
-from domain.selectors import job_latest
 from domain.services import job_create
 
 #: The engines a user can choose among, best last (the test model only where the setting offers it).
@@ -155,13 +154,14 @@ def separation_again(*, user: AbstractBaseUser, project: Project, engine: str = 
     with transaction.atomic():
         reservation = quota_reserve(user=user, amounts={UsageRecord.Metric.SEPARATION_SECONDS: seconds})
         locked = Project.objects.select_for_update().filter(id=project.id).first()
-        latest = job_latest(project=project, kind=Job.Kind.SEPARATE) if locked is not None else None
         if locked is None or locked.status not in (Project.Status.READY, Project.Status.FAILED):
             raise NotReady(
                 _("This song is still being separated. Wait for it to finish, then try again."),
                 code=ErrorCode.JOB_CONFLICT,
             )
-        if latest is not None and latest.state not in Job.FINISHED:
+        # Read under the lock: of two requests at once, the second sees the first one's job.
+        running = Job.objects.filter(project=locked, kind=Job.Kind.SEPARATE).exclude(state__in=Job.FINISHED)
+        if running.exists():
             raise NotReady(
                 _("This song is already being separated again. Wait for it to finish."),
                 code=ErrorCode.JOB_CONFLICT,

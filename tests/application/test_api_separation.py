@@ -252,3 +252,30 @@ def test_every_stem_of_a_six_or_two_stem_song_is_in_the_detail_zip_and_export(
     )
     assert export.status_code == 202, export.json()
     assert export.json()["filename"] == f"{slugify(project.name)}-{heard}.wav"
+
+
+def test_a_song_separated_again_keeps_its_analysis_and_edited_lyrics(client, user, media, settings):
+    from domain.models import Analysis, Lyrics
+
+    settings.ISOMIX_LYRICS_AUTO = True
+    project = project_create_ready(owner=user)
+    Analysis.objects.create(project=project, tempo_bpm=120.0, time_signature="4/4", loudness_lufs=-14.0, peak_dbfs=-1.0)
+    Lyrics.objects.create(project=project, language="en", source=Lyrics.Source.EDITED, lines=[])
+    plan_update("pro", engines=["offline", "demucs_unittest"])
+    body = {"engine": "demucs_unittest"}
+    assert client.post(f"/api/v1/projects/{project.id}/separation/", body, format="json").status_code == 202
+
+    assert _run_separation(project.id).state == Job.State.DONE
+
+    kinds = list(Job.objects.filter(project=project).order_by("created_at").values_list("kind", flat=True))
+    assert kinds == ["separate", "separate"]  # no new analysis, no new transcription
+
+
+def test_two_separations_again_at_once_queue_one(client, user, media):
+    project = project_create_ready(owner=user)
+    url = f"/api/v1/projects/{project.id}/separation/"
+
+    first, second = client.post(url, {}, format="json"), client.post(url, {}, format="json")
+
+    assert (first.status_code, second.status_code) == (202, 409)
+    assert Job.objects.filter(project=project, state=Job.State.QUEUED).count() == 1
