@@ -279,3 +279,17 @@ def test_two_separations_again_at_once_queue_one(client, user, media):
 
     assert (first.status_code, second.status_code) == (202, 409)
     assert Job.objects.filter(project=project, state=Job.State.QUEUED).count() == 1
+
+
+def test_the_command_line_writes_vocals_and_instrumental_with_two_stems(tmp_path):
+    import soundfile as sf
+    from django.core.management import call_command
+
+    song = write_song(tmp_path / "song.wav", duration_s=2.0)
+
+    call_command("separate", str(song), "--out", str(tmp_path / "out"), "--engine", "demucs_unittest", "--two-stems")
+
+    written = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert written == ["instrumental.wav", "vocals.wav"]
+    vocals, sr = sf.read(tmp_path / "out" / "vocals.wav")
+    assert sr == 44100 and vocals.shape == (88200, 2)

@@ -1,4 +1,4 @@
-"""``manage.py separate SONG --out DIR [--engine NAME]``: stems from the command line."""
+"""``manage.py separate SONG --out DIR [--engine NAME] [--two-stems]``: stems from the command line."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from domain.audio import audio_probe
 from domain.exceptions import IsoMixError
-from model.engines import ENGINE_NAMES, get_engine
+from model.engines import ENGINE_NAMES, get_engine, two_stems_of
 from model.pipelines.media import MediaError, decode_audio
 
 #: The operator's own tool on the server: no plan applies; this only bounds the memory a decode takes.
@@ -24,8 +24,9 @@ class Command(BaseCommand):
         parser.add_argument("input", type=Path)
         parser.add_argument("--out", type=Path, required=True)
         parser.add_argument("--engine", default=settings.ISOMIX_SEPARATION_ENGINE, choices=ENGINE_NAMES)
+        parser.add_argument("--two-stems", action="store_true", help="Write vocals.wav and instrumental.wav only.")
 
-    def handle(self, *args, input: Path, out: Path, engine: str, **options) -> None:
+    def handle(self, *args, input: Path, out: Path, engine: str, two_stems: bool = False, **options) -> None:
         if not input.is_file():
             raise CommandError(f"{input}: no such file.")
         try:
@@ -46,6 +47,8 @@ class Command(BaseCommand):
                 self.stderr.write(f"  {percent}%")
 
         stems = separator.separate(audio, sr=info.sample_rate, progress=report)
+        if two_stems:
+            stems = two_stems_of(stems)
         out.mkdir(parents=True, exist_ok=True)
         for kind, signal in stems.items():
             sf.write(str(out / f"{kind}.wav"), signal.T, info.sample_rate, subtype="PCM_16")
