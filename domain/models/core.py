@@ -69,7 +69,8 @@ class Project(models.Model):
 
 #: Plain words for each separation model a project can record (Project.model_name).
 MODEL_LABELS = {
-    "spleeter-2stems+dsp": _("Fast separation (built in)"),
+    "spleeter-2stems+net": _("Fast separation (built in)"),
+    "spleeter-2stems+dsp": _("Fast separation (built in, first release)"),
     "htdemucs": _("Demucs, high quality"),
     "htdemucs_ft": _("Demucs fine-tuned, best quality"),
     "htdemucs_6s": _("Demucs, 6 stems (with guitar and piano)"),
@@ -78,7 +79,7 @@ MODEL_LABELS = {
 
 #: The model each separation engine a user can choose records (the keys are the choices' ids).
 ENGINE_MODELS = {
-    "offline": "spleeter-2stems+dsp",
+    "offline": "spleeter-2stems+net",
     "htdemucs": "htdemucs",
     "htdemucs_ft": "htdemucs_ft",
     "htdemucs_6s": "htdemucs_6s",

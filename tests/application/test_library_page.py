@@ -38,7 +38,7 @@ def test_a_ready_row_names_its_separation_in_plain_words_and_when_it_goes():
     owner = user_create()
     project = project_create_ready(owner=owner, duration_s=0.5)
     Project.objects.filter(id=project.id).update(
-        model_name="spleeter-2stems+dsp", expires_at=dt.datetime(2026, 5, 17, 9, 0, tzinfo=dt.UTC)
+        model_name="spleeter-2stems+net", expires_at=dt.datetime(2026, 5, 17, 9, 0, tzinfo=dt.UTC)
     )
 
     row = _row(_client_for(owner).get("/projects/", **EN).content.decode(), project.id)

@@ -234,7 +234,7 @@ def test_project_pages_say_in_plain_words_how_it_was_separated_and_until_when_it
     owner = user_create()
     project = project_create_ready(owner=owner, duration_s=0.5)
     expires = timezone.make_aware(datetime.datetime(2027, 3, 14, 12, 0))
-    changes = {"expires_at": expires, "model_name": "spleeter-2stems+dsp"}
+    changes = {"expires_at": expires, "model_name": "spleeter-2stems+net"}
     if not ready:
         changes.update(status=Project.Status.PENDING, engine="", model_name="")
     Project.objects.filter(id=project.id).update(**changes)

@@ -129,3 +129,39 @@ def test_missing_checkpoints_are_an_engine_error(monkeypatch) -> None:
 
     with pytest.raises(EngineError, match="Spleeter"):
         offline.OfflineEngine().separate(np.zeros((2, 4410), np.float32), sr=SR)
+
+
+def test_mask_network_whose_checksum_does_not_match_is_an_engine_error(monkeypatch) -> None:
+    from model.pipelines.separation import net
+
+    monkeypatch.setattr(net, "_default", None)
+    monkeypatch.setattr(net, "WEIGHTS_SHA256", "0" * 64)
+
+    with pytest.raises(EngineError, match="mask network"):
+        offline.OfflineEngine().separate(np.zeros((2, 4410), np.float32), sr=SR)
+    assert net._default is None
+
+
+def test_legacy_engine_splits_with_the_dsp_alone(monkeypatch) -> None:
+    # Given a song, and the split each engine asks for recorded.
+    from model.pipelines import separation
+
+    audio = _song(sr=SR, seconds=4.0)
+    methods: list[str] = []
+    split = separation.split_accompaniment
+
+    def recording(accompaniment, **kwargs):
+        methods.append(kwargs.get("method", "net"))
+        return split(accompaniment, **kwargs)
+
+    monkeypatch.setattr(separation, "split_accompaniment", recording)
+
+    legacy = offline.OfflineEngine(legacy=True).separate(audio, sr=SR)
+    new = offline.OfflineEngine().separate(audio, sr=SR)
+
+    # Then the legacy engine used the DSP method, the default one the network,
+    # and both keep the exact sum.
+    assert methods == ["dsp", "net"]
+    for stems in (legacy, new):
+        np.testing.assert_allclose(sum(stems.values()), audio, atol=1e-4)
+    assert not np.allclose(legacy["drums"], new["drums"])

@@ -1,11 +1,13 @@
-"""DSP split of the accompaniment, on signals with known stems."""
+"""Split of the accompaniment (DSP and mask network), on signals with known stems."""
 
 from __future__ import annotations
+
+import shutil
 
 import numpy as np
 import pytest
 
-from model.pipelines.separation import process_in_chunks, split_accompaniment
+from model.pipelines.separation import net, process_in_chunks, split_accompaniment
 from model.pipelines.separation.wiener import wiener
 from tests.model.signals import SR, band_energy, chord, click_train, projection, sine, stereo
 
@@ -20,10 +22,10 @@ def parts() -> dict[str, np.ndarray]:
     }
 
 
-@pytest.fixture(scope="module")
-def split(parts: dict[str, np.ndarray]) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+@pytest.fixture(scope="module", params=["net", "dsp"])
+def split(request, parts: dict[str, np.ndarray]) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     mix = stereo(parts["drums"] + parts["bass"] + parts["other"])
-    return mix, split_accompaniment(mix, sr=SR)
+    return mix, split_accompaniment(mix, sr=SR, method=request.param)
 
 
 def test_split_stems_sum_back_to_the_accompaniment(split) -> None:
@@ -56,17 +58,21 @@ def test_drums_stem_holds_the_clicks(parts, split) -> None:
     assert projection(stems["other"], clicks) < 0.05
 
 
-def test_other_stem_holds_most_of_the_chord(parts, split) -> None:
+@pytest.mark.parametrize(("method", "other_min", "drums_max"), [("dsp", 0.5, 0.02), ("net", 0.45, 0.05)])
+def test_other_stem_holds_most_of_the_chord(parts, method: str, other_min: float, drums_max: float) -> None:
     # Chord partials that land on the 55 Hz bass's harmonic series (E4 = 6 x 55 Hz)
-    # are partly claimed by the bass; the rest of the chord stays in "other".
-    _, stems = split
+    # are partly claimed by the bass; the rest of the chord stays in "other". The
+    # network, trained on music, gives bass and drums a little more of this bare
+    # synthetic chord than the DSP rules do (0.50 stays in "other", 0.03 in drums).
+    mix = stereo(parts["drums"] + parts["bass"] + parts["other"])
+    stems = split_accompaniment(mix, sr=SR, method=method)
     pad = stereo(parts["other"])
 
     shares = {k: projection(y, pad) for k, y in stems.items()}
 
-    assert shares["other"] > 0.5
+    assert shares["other"] > other_min
     assert shares["other"] > shares["bass"] > shares["drums"]
-    assert shares["drums"] < 0.02
+    assert shares["drums"] < drums_max
 
 
 def test_split_handles_mono_and_other_rates(parts) -> None:
@@ -160,3 +166,72 @@ def test_sustained_cymbal_wash_goes_to_the_drums(parts) -> None:
     chord_total = band_energy(mix, sr=SR, lo_hz=250, hi_hz=400)
     assert band_energy(stems["drums"], sr=SR, lo_hz=250, hi_hz=400) / chord_total < 0.01
     np.testing.assert_allclose(sum(stems.values()), mix, atol=1e-5)
+
+
+def test_net_weights_whose_checksum_does_not_match_are_refused(tmp_path) -> None:
+    # Given the shipped weights with one byte changed.
+    data = bytearray(net.WEIGHTS_PATH.read_bytes())
+    data[-100] ^= 0xFF
+    altered = tmp_path / "accompaniment_net.npz"
+    altered.write_bytes(bytes(data))
+
+    # Then they are refused before anything is unpacked; the shipped file loads.
+    with pytest.raises(ValueError, match="SHA-256"):
+        net.load_weights(altered)
+    weights = net.load_weights()
+    assert weights["out.w"].shape == (6 * net.N_BANDS, 160, 1)
+
+
+def test_band_weights_sum_to_one_in_every_bin() -> None:
+    for n_bins, bin_hz in ((2049, 44100 / 4096), (2049, 48000 / 4096), (1025, 22050 / 2048)):
+        weights = net.band_weights(n_bins=n_bins, bin_hz=bin_hz)
+
+        assert weights.shape == (net.N_BANDS, n_bins)
+        np.testing.assert_allclose(weights.sum(axis=0), 1.0, atol=1e-6)
+
+
+def test_net_split_of_silence_is_silence() -> None:
+    x = np.zeros((2, 3 * SR), np.float32)
+
+    stems = split_accompaniment(x, sr=SR, method="net")
+
+    for y in stems.values():
+        assert y.shape == x.shape
+        assert np.all(y == 0)
+
+
+def test_net_split_of_mono_keeps_the_shape_and_the_sum(parts) -> None:
+    x = (parts["bass"] + parts["drums"] + parts["other"]).astype(np.float32)[None, :]
+
+    stems = split_accompaniment(x, sr=SR, method="net")
+
+    assert all(y.shape == x.shape and y.dtype == np.float32 for y in stems.values())
+    np.testing.assert_allclose(sum(stems.values()), x, atol=1e-5)
+
+
+def test_unknown_method_is_a_value_error(parts) -> None:
+    with pytest.raises(ValueError, match="method"):
+        split_accompaniment(stereo(parts["bass"]), sr=SR, method="nmf")
+
+
+@pytest.mark.skipif(shutil.which("fluidsynth") is None, reason="needs fluidsynth (bench/install_bench_deps.sh)")
+def test_net_split_of_a_rendered_song_puts_each_stem_where_it_belongs(tmp_path) -> None:
+    # Given a rendered punk song (distortion guitar; seed 119 is in no training
+    # or benchmark set) whose accompaniment stems are known.
+    from bench.metrics import median_sdr
+    from bench.multitrack import render_song
+
+    song = render_song(seed=119, duration_s=12.0, workdir=tmp_path)
+    accompaniment = song["drums"] + song["bass"] + song["other"]
+
+    # When the accompaniment is split by the network and by the DSP alone.
+    ours = split_accompaniment(accompaniment, sr=SR, method="net")
+    dsp = split_accompaniment(accompaniment, sr=SR, method="dsp")
+
+    # Then every stem is well above the mixture's SDR, and above the DSP's.
+    for stem in ("drums", "bass", "other"):
+        sdr = median_sdr(reference=song[stem], estimate=ours[stem], sr=SR)
+        baseline = median_sdr(reference=song[stem], estimate=accompaniment, sr=SR)
+        assert sdr > baseline + 3, stem
+        assert sdr > median_sdr(reference=song[stem], estimate=dsp[stem], sr=SR), stem
+    np.testing.assert_allclose(sum(ours.values()), accompaniment, atol=1e-5)

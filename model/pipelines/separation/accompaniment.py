@@ -1,9 +1,19 @@
-"""Signal-processing stem split: accompaniment -> drums, bass, other.
+"""Stem split of an accompaniment: drums, bass, other.
 
 The bundled offline separator gets vocals and accompaniment from the Spleeter
 network (:mod:`model.pipelines.spleeter_net`); :func:`split_accompaniment` splits the
-accompaniment further with cheap, deterministic DSP on one STFT (93 ms Hann
-window, 23 ms hop at 44.1 kHz):
+accompaniment further on one STFT (93 ms Hann window, 23 ms hop at 44.1 kHz).
+Two methods share steps 1-4 below:
+
+- ``method="net"`` (the default): the DSP masks of steps 1-4 are inputs and the
+  prior of a small mask network (:mod:`~model.pipelines.separation.net`, which
+  describes it), trained on rendered songs and real band recordings; it gives
+  drums and bass masks for the mid and the side channel, replacing step 5. On
+  real recordings the DSP masks give most of a distorted guitar to the drums
+  (broadband and noisy) and the bass (palm-muted low strings); the network
+  learned to keep it in "other".
+- ``method="dsp"``: the cheap, deterministic DSP alone, as the first release
+  split (``OfflineEngine(legacy=True)``, the benchmark's baseline):
 
 1. **Harmonic / percussive** soft masks from the channel-mean magnitude
    (Fitzgerald 2010): sustained partials are smooth along time, drum hits along
@@ -47,12 +57,14 @@ Wiener step is :func:`~model.pipelines.separation.wiener.wiener`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 from numpy.typing import NDArray
 from scipy import ndimage
 
 from model.pipelines.separation.chunks import process_in_chunks
+from model.pipelines.separation.net import NetWeights, default_weights, net_masks
 from model.pipelines.separation.stft import FloatArray, as_stereo, frame_sizes, istft, stft
 from model.pipelines.separation.wiener import wiener
 
@@ -292,6 +304,8 @@ def split_accompaniment(
     sr: int,
     params: SplitParams = DEFAULT_PARAMS,
     chunk_s: float = 60.0,
+    method: Literal["net", "dsp"] = "net",
+    weights: NetWeights | None = None,
 ) -> dict[str, FloatArray]:
     """Split an accompaniment into drums, bass and other.
 
@@ -306,6 +320,13 @@ def split_accompaniment(
     chunk_s : float
         Longer input is processed in chunks of this many seconds with 1 s
         crossfades, bounding memory to roughly 16 MB per second of chunk.
+    method : {"net", "dsp"}
+        ``"net"``: the DSP masks corrected by the mask network of
+        :mod:`~model.pipelines.separation.net` (the default; imports torch).
+        ``"dsp"``: the DSP masks alone, as the first release split.
+    weights : NetWeights, optional
+        The network for ``"net"``; by default :func:`~model.pipelines.separation.net.default_weights`
+        (loaded once per process; OSError or ValueError if the file is missing or altered).
 
     Returns
     -------
@@ -316,6 +337,10 @@ def split_accompaniment(
     x = as_stereo(accompaniment, "accompaniment")
     if sr <= 0:
         raise ValueError(f"sr must be positive, got {sr}")
+    if method not in ("net", "dsp"):
+        raise ValueError(f"method must be net or dsp, got {method!r}")
+    if method == "net" and weights is None:
+        weights = default_weights()
     n_fft, hop = frame_sizes(sr, params.frame_s, params.overlap)
 
     def run(chunk: FloatArray) -> dict[str, FloatArray]:
@@ -328,9 +353,15 @@ def split_accompaniment(
         # only as far as they are measured to be stereo themselves.
         mid_side = np.stack([spec[0] + spec[1], spec[0] - spec[1]]) * np.float32(0.5)
         del spec
-        side_drums, side_bass = _side_weights(mid_side, drums_m, bass_m, sr=sr, n_fft=n_fft, params=params)
-        drums_ms = mid_side * np.stack([drums_m, drums_m * side_drums])
-        bass_ms = mid_side * np.stack([bass_m, bass_m * side_bass])
+        if weights is not None:
+            drums_m, bass_m = net_masks(
+                np.abs(mid_side), dsp_drums=drums_m, dsp_bass=bass_m, bin_hz=sr / n_fft, weights=weights
+            )
+            drums_ms, bass_ms = mid_side * drums_m, mid_side * bass_m
+        else:
+            side_drums, side_bass = _side_weights(mid_side, drums_m, bass_m, sr=sr, n_fft=n_fft, params=params)
+            drums_ms = mid_side * np.stack([drums_m, drums_m * side_drums])
+            bass_ms = mid_side * np.stack([bass_m, bass_m * side_bass])
         low = min(mid_side.shape[-1], int(params.wiener_max_hz / (sr / n_fft)) + 1)
         if params.wiener_iterations > 0 and low > 0:
             drums_ms[..., :low], bass_ms[..., :low] = wiener(
