@@ -27,6 +27,17 @@ def _queues_empty(empty_broker):
     return empty_broker
 
 
+@pytest.fixture(autouse=True)
+def _upload_rate_fresh():
+    """These tests upload often: the per-user upload rate (keyed by user id, which the test
+    database hands out again after each test) starts and ends empty, for them and the tests after."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @pytest.fixture
 def user():
     return pro_user_create()
